@@ -1,0 +1,249 @@
+//! The customer: its fields, the raw input forms and seed 2's sales-data field names, and its
+//! conversion to and from the per-field, clock-stamped map that sync merges.
+
+use crate::hlc::Hlc;
+use crate::merge::{record_fields, with_fields, FieldMap, FieldTypeError};
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use std::collections::BTreeMap;
+use uuid::Uuid;
+
+/// Where a customer record came from.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, Default,
+)]
+pub enum Source {
+    #[default]
+    #[serde(
+        rename = "POS",
+        alias = "pos",
+        alias = "Pos",
+        alias = "sale",
+        alias = "Sale"
+    )]
+    Pos,
+    #[serde(rename = "Manual", alias = "manual")]
+    Manual,
+    #[serde(rename = "Lead", alias = "lead")]
+    Lead,
+    #[serde(rename = "Booking", alias = "booking")]
+    Booking,
+    #[serde(rename = "AreaCustomer", alias = "area_customer", alias = "area")]
+    AreaCustomer,
+    #[serde(rename = "Import", alias = "import")]
+    Import,
+    #[serde(rename = "Webhook", alias = "webhook")]
+    Webhook,
+}
+
+impl Source {
+    pub const ALL: [Source; 7] = [
+        Self::Pos,
+        Self::Manual,
+        Self::Lead,
+        Self::Booking,
+        Self::AreaCustomer,
+        Self::Import,
+        Self::Webhook,
+    ];
+
+    /// The wire / storage name (`"POS"`, `"Manual"`, …).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Pos => "POS",
+            Self::Manual => "Manual",
+            Self::Lead => "Lead",
+            Self::Booking => "Booking",
+            Self::AreaCustomer => "AreaCustomer",
+            Self::Import => "Import",
+            Self::Webhook => "Webhook",
+        }
+    }
+
+    /// Parses the wire name or a common lower-case alias.
+    pub fn parse(s: &str) -> Option<Source> {
+        serde_json::from_value(Value::String(s.trim().to_owned())).ok()
+    }
+}
+
+/// A stored customer. Key fields (`phone`, `email`, `identification`, `passport_number`) hold
+/// their normalised form, which is also their match key.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Customer {
+    pub id: Uuid,
+    pub organization_id: Uuid,
+    pub branch_id: Option<Uuid>,
+    pub first_name: String,
+    pub surname: String,
+    pub phone: Option<String>,
+    pub email: Option<String>,
+    pub identification: Option<String>,
+    pub passport_number: Option<String>,
+    pub date_of_birth: Option<NaiveDate>,
+    pub address: Option<String>,
+    pub city: Option<String>,
+    pub notes: Option<String>,
+    pub source: Source,
+    pub service_type: Option<String>,
+    pub is_active: bool,
+    pub last_activity: Option<DateTime<Utc>>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    /// Set on a tombstone: the customer this one was merged into.
+    pub merged_into: Option<Uuid>,
+    /// The clock of the last write of each merged field.
+    #[serde(default)]
+    pub clocks: BTreeMap<String, Hlc>,
+}
+
+/// The fields that sync merges field by field (last writer wins under the HLC).
+pub const MERGED_FIELDS: [&str; 15] = [
+    "branch_id",
+    "first_name",
+    "surname",
+    "phone",
+    "email",
+    "identification",
+    "passport_number",
+    "date_of_birth",
+    "address",
+    "city",
+    "notes",
+    "source",
+    "service_type",
+    "is_active",
+    "last_activity",
+];
+
+impl Customer {
+    /// `first_name surname`, seed 1's `full_name`.
+    pub fn full_name(&self) -> String {
+        match (self.first_name.is_empty(), self.surname.is_empty()) {
+            (false, false) => format!("{} {}", self.first_name, self.surname),
+            (false, true) => self.first_name.clone(),
+            _ => self.surname.clone(),
+        }
+    }
+
+    /// The merged fields with their clocks.
+    pub fn to_fields(&self) -> FieldMap {
+        record_fields(self, &MERGED_FIELDS, &self.clocks)
+    }
+
+    /// Replaces the merged fields named in `fields` (values and clocks). Unknown field names
+    /// and values of the wrong type are refused as a whole, leaving `self` unchanged.
+    pub fn set_fields(&mut self, fields: &FieldMap) -> Result<(), FieldTypeError> {
+        let mut updated = with_fields(self, &MERGED_FIELDS, fields)?;
+        updated.clocks.extend(
+            fields
+                .iter()
+                .map(|(name, stamped)| (name.clone(), stamped.clock)),
+        );
+        *self = updated;
+        Ok(())
+    }
+
+    /// The match keys of this customer.
+    pub fn keys(&self) -> crate::keys::MatchKeys {
+        crate::keys::MatchKeys {
+            phone: self.phone.clone(),
+            email: self.email.clone(),
+            passport: self.passport_number.clone(),
+            identification: self.identification.clone(),
+        }
+    }
+}
+
+/// Raw customer data as typed by a person or sent by another system, before validation. Seed 1
+/// sends `full_name`; seed 2 sends `name`/`surname` (also accepted as `first_name`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct CustomerInput {
+    #[serde(alias = "name")]
+    pub first_name: Option<String>,
+    pub surname: Option<String>,
+    pub full_name: Option<String>,
+    pub phone: Option<String>,
+    pub email: Option<String>,
+    pub identification: Option<String>,
+    pub passport_number: Option<String>,
+    pub date_of_birth: Option<String>,
+    pub address: Option<String>,
+    pub city: Option<String>,
+    pub notes: Option<String>,
+    pub source: Option<String>,
+    pub service_type: Option<String>,
+    pub branch_id: Option<Uuid>,
+}
+
+/// Seed 2's sales-data field names, as a checkout sends them to find-or-create.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct SalesCustomerData {
+    pub customer_name: Option<String>,
+    pub customer_surname: Option<String>,
+    pub customer_phone: Option<String>,
+    pub customer_email: Option<String>,
+    pub customer_identification: Option<String>,
+    pub customer_passport: Option<String>,
+}
+
+impl From<SalesCustomerData> for CustomerInput {
+    fn from(s: SalesCustomerData) -> Self {
+        CustomerInput {
+            first_name: s.customer_name,
+            surname: s.customer_surname,
+            phone: s.customer_phone,
+            email: s.customer_email,
+            identification: s.customer_identification,
+            passport_number: s.customer_passport,
+            source: Some(Source::Pos.as_str().to_owned()),
+            ..Default::default()
+        }
+    }
+}
+
+/// Splits seed 1's `full_name` into first name and surname, the Venezuelan way: two words are
+/// name + surname, three are one name + two surnames, four or more end in two surnames.
+pub fn split_full_name(full: &str) -> (String, String) {
+    let words: Vec<&str> = full.split_whitespace().collect();
+    let given = match words.len() {
+        0 => 0,
+        1 => 1,
+        2 | 3 => 1,
+        n => n - 2,
+    };
+    (words[..given].join(" "), words[given..].join(" "))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn full_name_splits_and_rejoins() {
+        assert_eq!(split_full_name("Ali Khan"), ("Ali".into(), "Khan".into()));
+        assert_eq!(
+            split_full_name("Juan Pérez González"),
+            ("Juan".into(), "Pérez González".into())
+        );
+        assert_eq!(
+            split_full_name(" María  José Pérez  Rojas "),
+            ("María José".into(), "Pérez Rojas".into())
+        );
+        assert_eq!(split_full_name("Cher"), ("Cher".into(), String::new()));
+        assert_eq!(split_full_name(""), (String::new(), String::new()));
+    }
+
+    #[test]
+    fn source_parses_seed_names_and_aliases() {
+        assert_eq!(Source::parse("Lead"), Some(Source::Lead));
+        assert_eq!(Source::parse("manual"), Some(Source::Manual));
+        assert_eq!(Source::parse("POS"), Some(Source::Pos));
+        assert_eq!(Source::parse("nonsense"), None);
+        for s in Source::ALL {
+            assert_eq!(Source::parse(s.as_str()), Some(s));
+        }
+    }
+}

@@ -1,0 +1,143 @@
+//! Sales: what a checkout records for a customer (lines or just a total, currency, payment
+//! method), validated before it is stored or synced.
+
+use crate::error::{ErrorCode, ValidationErrors};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PaymentMethod {
+    Cash,
+    Card,
+    MobilePayment,
+    Transfer,
+    Zelle,
+    Other,
+}
+
+/// One line of a sale. Prices are in minor units (cents) of the sale's currency.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SaleLine {
+    pub description: String,
+    pub quantity: f64,
+    pub unit_price_minor: i64,
+}
+
+impl SaleLine {
+    pub fn total_minor(&self) -> i64 {
+        (self.quantity * self.unit_price_minor as f64).round() as i64
+    }
+}
+
+/// A recorded sale. Sales are immutable once recorded.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Sale {
+    pub id: Uuid,
+    pub organization_id: Uuid,
+    pub customer_id: Uuid,
+    pub branch_id: Option<Uuid>,
+    pub terminal_id: Option<Uuid>,
+    pub lines: Vec<SaleLine>,
+    pub total_minor: i64,
+    pub currency: String,
+    pub payment_method: PaymentMethod,
+    pub sold_at: DateTime<Utc>,
+}
+
+/// A sale as the checkout submits it: lines, or only a total, or both (then they must agree).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SaleInput {
+    #[serde(default)]
+    pub lines: Vec<SaleLine>,
+    pub total_minor: Option<i64>,
+    pub currency: String,
+    pub payment_method: PaymentMethod,
+}
+
+/// Checks a sale and returns its total in minor units.
+pub fn validate_sale(input: &SaleInput) -> Result<i64, ValidationErrors> {
+    let mut errors = ValidationErrors::default();
+    let lines_ok = input.lines.iter().all(|l| {
+        !l.description.trim().is_empty()
+            && l.quantity.is_finite()
+            && l.quantity > 0.0
+            && l.unit_price_minor >= 0
+    });
+    if !lines_ok {
+        errors.push("lines", ErrorCode::LinesInvalid);
+    }
+    let from_lines: i64 = input.lines.iter().map(SaleLine::total_minor).sum();
+    let total = match input.total_minor {
+        Some(t) if t < 0 || (!input.lines.is_empty() && t != from_lines) => {
+            errors.push("total_minor", ErrorCode::AmountInvalid);
+            0
+        }
+        Some(t) => t,
+        None if input.lines.is_empty() => {
+            errors.push("total_minor", ErrorCode::Required);
+            0
+        }
+        None => from_lines,
+    };
+    let c = &input.currency;
+    if c.len() != 3 || !c.bytes().all(|b| b.is_ascii_uppercase()) {
+        errors.push("currency", ErrorCode::CurrencyInvalid);
+    }
+    errors.into_result(total)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn line(q: f64, p: i64) -> SaleLine {
+        SaleLine {
+            description: "Harina PAN".into(),
+            quantity: q,
+            unit_price_minor: p,
+        }
+    }
+
+    #[test]
+    fn total_comes_from_lines_or_is_given() {
+        let with_lines = SaleInput {
+            lines: vec![line(2.0, 150), line(0.5, 1000)],
+            total_minor: None,
+            currency: "USD".into(),
+            payment_method: PaymentMethod::Cash,
+        };
+        assert_eq!(validate_sale(&with_lines), Ok(800));
+        let only_total = SaleInput {
+            lines: vec![],
+            total_minor: Some(2500),
+            ..with_lines.clone()
+        };
+        assert_eq!(validate_sale(&only_total), Ok(2500));
+    }
+
+    #[test]
+    fn rejects_mismatch_bad_currency_and_bad_lines() {
+        let bad = SaleInput {
+            lines: vec![line(0.0, 150)],
+            total_minor: Some(1),
+            currency: "usd".into(),
+            payment_method: PaymentMethod::Card,
+        };
+        let errs = validate_sale(&bad).unwrap_err();
+        assert_eq!(errs.code_for("lines"), Some(ErrorCode::LinesInvalid));
+        assert_eq!(errs.code_for("total_minor"), Some(ErrorCode::AmountInvalid));
+        assert_eq!(errs.code_for("currency"), Some(ErrorCode::CurrencyInvalid));
+        let empty = SaleInput {
+            lines: vec![],
+            total_minor: None,
+            currency: "VES".into(),
+            payment_method: PaymentMethod::Cash,
+        };
+        assert_eq!(
+            validate_sale(&empty).unwrap_err().code_for("total_minor"),
+            Some(ErrorCode::Required)
+        );
+    }
+}

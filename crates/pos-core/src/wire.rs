@@ -1,0 +1,91 @@
+//! Sync wire types: the changes a terminal queues in its outbox and pushes, and the server's
+//! answer for each.
+
+use crate::error::ValidationErrors;
+use crate::merge::FieldMap;
+use crate::sale::Sale;
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+/// What a change is about and its content.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "entity", rename_all = "snake_case")]
+pub enum ChangeBody {
+    /// A new customer (all fields) or an edit (the changed fields), each field with its clock.
+    Customer { id: Uuid, fields: FieldMap },
+    /// Changed preference fields of a customer.
+    Preferences { customer_id: Uuid, fields: FieldMap },
+    /// A recorded sale; sales never change after they are recorded.
+    Sale { sale: Sale },
+}
+
+impl ChangeBody {
+    pub fn entity(&self) -> &'static str {
+        match self {
+            Self::Customer { .. } => "customer",
+            Self::Preferences { .. } => "preferences",
+            Self::Sale { .. } => "sale",
+        }
+    }
+
+    pub fn entity_id(&self) -> Uuid {
+        match self {
+            Self::Customer { id, .. } => *id,
+            Self::Preferences { customer_id, .. } => *customer_id,
+            Self::Sale { sale } => sale.id,
+        }
+    }
+}
+
+/// One outbox entry on the wire. `change_id` makes it idempotent: the server applies each once.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Change {
+    pub change_id: Uuid,
+    pub device_id: Uuid,
+    #[serde(flatten)]
+    pub body: ChangeBody,
+}
+
+/// The server's answer for one pushed change.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "status", rename_all = "snake_case")]
+pub enum ChangeOutcome {
+    Applied,
+    MergedInto { target: Uuid },
+    Rejected { errors: ValidationErrors },
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::hlc::Hlc;
+    use crate::merge::Stamped;
+    use serde_json::json;
+
+    #[test]
+    fn change_round_trips_with_entity_tag() {
+        let change = Change {
+            change_id: Uuid::from_u128(1),
+            device_id: Uuid::from_u128(2),
+            body: ChangeBody::Customer {
+                id: Uuid::from_u128(3),
+                fields: [(
+                    "city".to_owned(),
+                    Stamped {
+                        value: json!("Maracay"),
+                        clock: Hlc {
+                            wall_ms: 5,
+                            counter: 0,
+                            node: 2,
+                        },
+                    },
+                )]
+                .into(),
+            },
+        };
+        let text = serde_json::to_value(&change).unwrap();
+        assert_eq!(text["entity"], "customer");
+        let back: Change = serde_json::from_value(text).unwrap();
+        assert_eq!(back, change);
+    }
+}
