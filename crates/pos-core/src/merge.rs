@@ -94,9 +94,23 @@ fn is_blank(v: &Value) -> bool {
     }
 }
 
+/// Fields that say where and how a customer first came in, and whether it is active: a dedupe
+/// merge fills them when blank but never changes them (reactivation is an explicit decision of
+/// checkout find-or-create).
+pub const ORIGIN_FIELDS: [&str; 4] = ["branch_id", "source", "is_active", "last_activity"];
+
+/// `"juan perez"` and `"Juan Pérez"` are the same text: a merge keeps the target's spelling.
+fn same_text(a: &Value, b: &Value) -> bool {
+    match (a, b) {
+        (Value::String(a), Value::String(b)) => crate::text::fold(a) == crate::text::fold(b),
+        _ => a == b,
+    }
+}
+
 /// Merges an incoming record `incoming` into the existing customer `target` (dedupe merge):
 /// blank fields of the target are filled from the incoming record; other fields follow
-/// last-writer-wins; the target's non-blank key fields are never overwritten. Key fields listed in
+/// last-writer-wins; the target's non-blank key fields and [`ORIGIN_FIELDS`] are never
+/// overwritten. Key fields listed in
 /// `keys_owned_elsewhere` belong to another customer and are not copied.
 pub fn merge_into(
     target: &FieldMap,
@@ -116,7 +130,8 @@ pub fn merge_into(
             Some(ours) if is_blank(&ours.value) => {
                 out.insert(name.clone(), theirs.clone());
             }
-            Some(_) if key.is_some() => {}
+            Some(_) if key.is_some() || ORIGIN_FIELDS.contains(&name.as_str()) => {}
+            Some(ours) if same_text(&ours.value, &theirs.value) => {}
             Some(ours) if newer(ours, theirs) == Ordering::Less => {
                 out.insert(name.clone(), theirs.clone());
             }

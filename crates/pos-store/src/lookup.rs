@@ -1,0 +1,294 @@
+//! Lookup at the counter and search for the back office. `quick_lookup` takes whatever the
+//! cashier typed — a cédula, phone, email or passport in any written form, a part of one, or a
+//! name — and answers from indexes only: exact keys first, then identifier prefixes, then names
+//! through FTS5 (prefix-, case- and accent-insensitive).
+
+use crate::rows::{customer_from_row, ts, CUSTOMER_COLUMNS, CUSTOMER_COLUMNS_C};
+use crate::{Result, Store};
+use chrono::{DateTime, Utc};
+use pos_core::keys::{normalize_email, normalize_identification, normalize_passport};
+use pos_core::phone::{normalize_phone, phone_prefix};
+use pos_core::text::fold;
+use pos_core::{Customer, KeyKind, Source};
+use rusqlite::types::Value as SqlValue;
+use rusqlite::Connection;
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+/// How a lookup result was found, best first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(tag = "kind", content = "key", rename_all = "snake_case")]
+pub enum MatchedBy {
+    Exact(KeyKind),
+    Prefix(KeyKind),
+    Name,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct LookupHit {
+    pub customer: Customer,
+    pub matched_by: MatchedBy,
+}
+
+/// The exact keys a typed text could be.
+fn exact_candidates(q: &str) -> Vec<(KeyKind, String)> {
+    let mut out = Vec::new();
+    if q.contains('@') {
+        out.extend(normalize_email(q).ok().map(|e| (KeyKind::Email, e)));
+        return out;
+    }
+    out.extend(normalize_phone(q).ok().map(|p| (KeyKind::Phone, p)));
+    if let Ok(id) = normalize_identification(q) {
+        // A bare number is read as a V cédula; a foreign resident's E cédula is as likely.
+        if q.trim().starts_with(|c: char| c.is_ascii_digit()) {
+            out.push((KeyKind::Identification, id.replacen("V-", "E-", 1)));
+        }
+        out.push((KeyKind::Identification, id));
+    }
+    out.extend(normalize_passport(q).ok().map(|p| (KeyKind::Passport, p)));
+    out
+}
+
+/// Identifier prefixes a partly typed text could start.
+fn prefix_candidates(q: &str) -> Vec<(KeyKind, String)> {
+    let t = q.trim();
+    let mut out = Vec::new();
+    if t.contains(char::is_whitespace) && !t.chars().all(|c| c.is_ascii_digit() || " +-.()".contains(c)) {
+        return out;
+    }
+    if t.contains('@') || (t.len() >= 3 && t.contains('.') && !t.chars().any(|c| c.is_ascii_digit())) {
+        out.push((KeyKind::Email, t.to_lowercase()));
+        return out;
+    }
+    out.extend(phone_prefix(t).map(|p| (KeyKind::Phone, p)));
+    let compact: String = t.chars().filter(|c| c.is_ascii_alphanumeric()).flat_map(char::to_uppercase).collect();
+    let digits = compact.trim_start_matches(|c: char| c.is_ascii_alphabetic());
+    let letters = &compact[..compact.len() - digits.len()];
+    if digits.len() >= 3 && digits.bytes().all(|b| b.is_ascii_digit()) {
+        let digits = digits.trim_start_matches('0');
+        match letters {
+            "" => {
+                out.push((KeyKind::Identification, format!("V-{digits}")));
+                out.push((KeyKind::Identification, format!("E-{digits}")));
+            }
+            l if l.len() == 1 => out.push((KeyKind::Identification, format!("{l}-{digits}"))),
+            _ => {}
+        }
+    }
+    if compact.len() >= 3 && compact.chars().any(|c| c.is_ascii_digit()) && compact.len() == t.chars().filter(|c| !" -".contains(*c)).count() {
+        out.push((KeyKind::Passport, compact));
+    }
+    if t.len() >= 3 && !t.contains(char::is_whitespace) && t.chars().any(|c| c.is_alphabetic()) {
+        out.push((KeyKind::Email, t.to_lowercase()));
+    }
+    out
+}
+
+/// An FTS5 query matching every typed word as a prefix: `perez ju` → `"perez"* "ju"*`.
+fn fts_query(q: &str) -> Option<String> {
+    let words: Vec<String> = fold(q)
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .map(|w| format!("\"{w}\"*"))
+        .collect();
+    (!words.is_empty()).then(|| words.join(" "))
+}
+
+/// The smallest string greater than every string starting with `prefix`.
+fn prefix_end(prefix: &str) -> String {
+    format!("{prefix}\u{10FFFF}")
+}
+
+fn push_unique(hits: &mut Vec<LookupHit>, customer: Customer, matched_by: MatchedBy) {
+    if !hits.iter().any(|h| h.customer.id == customer.id) {
+        hits.push(LookupHit { customer, matched_by });
+    }
+}
+
+pub(crate) fn quick_lookup(conn: &Connection, q: &str, limit: usize) -> Result<Vec<LookupHit>> {
+    let q = q.trim();
+    let mut hits: Vec<LookupHit> = Vec::new();
+    if q.is_empty() || limit == 0 {
+        return Ok(hits);
+    }
+    for (kind, key) in exact_candidates(q) {
+        let sql = format!("SELECT {CUSTOMER_COLUMNS} FROM customers WHERE {} = ?1 AND merged_into IS NULL LIMIT ?2", kind.field());
+        let mut stmt = conn.prepare_cached(&sql)?;
+        for c in stmt.query_map((key, limit as i64), customer_from_row)? {
+            push_unique(&mut hits, c?, MatchedBy::Exact(kind));
+        }
+    }
+    for (kind, prefix) in prefix_candidates(q) {
+        if hits.len() >= limit {
+            break;
+        }
+        let sql = format!(
+            "SELECT {CUSTOMER_COLUMNS} FROM customers WHERE {col} >= ?1 AND {col} < ?2 AND merged_into IS NULL ORDER BY {col} LIMIT ?3",
+            col = kind.field()
+        );
+        let mut stmt = conn.prepare_cached(&sql)?;
+        for c in stmt.query_map((&prefix, prefix_end(&prefix), (limit - hits.len()) as i64), customer_from_row)? {
+            push_unique(&mut hits, c?, MatchedBy::Prefix(kind));
+        }
+    }
+    if hits.len() < limit {
+        if let Some(fts) = fts_query(q) {
+            let sql = format!(
+                "SELECT {CUSTOMER_COLUMNS_C} FROM customers_fts f JOIN customers c ON c.seq = f.rowid
+                 WHERE customers_fts MATCH ?1 AND c.merged_into IS NULL LIMIT ?2"
+            );
+            let mut stmt = conn.prepare_cached(&sql)?;
+            let mut by_name: Vec<Customer> = stmt.query_map((fts, (limit - hits.len()) as i64), customer_from_row)?.collect::<rusqlite::Result<_>>()?;
+            by_name.sort_by_cached_key(|c| (!c.is_active, fold(&c.full_name())));
+            for c in by_name {
+                push_unique(&mut hits, c, MatchedBy::Name);
+            }
+        }
+    }
+    hits.truncate(limit);
+    Ok(hits)
+}
+
+/// Sort orders for [`SearchQuery`], named as in the REST API (`-created_at` is newest first).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub enum Ordering {
+    #[serde(rename = "created_at")]
+    CreatedAt,
+    #[default]
+    #[serde(rename = "-created_at")]
+    CreatedAtDesc,
+    #[serde(rename = "surname")]
+    Surname,
+    #[serde(rename = "first_name")]
+    FirstName,
+    #[serde(rename = "-updated_at")]
+    UpdatedAtDesc,
+    #[serde(rename = "-last_activity")]
+    LastActivityDesc,
+}
+
+impl Ordering {
+    fn sql(self) -> &'static str {
+        match self {
+            Self::CreatedAt => "c.created_at ASC, c.seq ASC",
+            Self::CreatedAtDesc => "c.created_at DESC, c.seq DESC",
+            Self::Surname => "c.surname COLLATE NOCASE, c.first_name COLLATE NOCASE, c.seq",
+            Self::FirstName => "c.first_name COLLATE NOCASE, c.surname COLLATE NOCASE, c.seq",
+            Self::UpdatedAtDesc => "c.updated_at DESC, c.seq DESC",
+            Self::LastActivityDesc => "c.last_activity IS NULL, c.last_activity DESC, c.seq DESC",
+        }
+    }
+}
+
+/// Filters and paging for the customer list.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct SearchQuery {
+    /// Any identifier or name, as in quick lookup.
+    pub search: Option<String>,
+    pub is_active: Option<bool>,
+    pub source: Option<Source>,
+    pub branch_id: Option<Uuid>,
+    pub city: Option<String>,
+    pub created_from: Option<DateTime<Utc>>,
+    pub created_to: Option<DateTime<Utc>>,
+    pub ordering: Ordering,
+    /// 1-based.
+    pub page: u32,
+    pub page_size: u32,
+}
+
+/// One page of results and the total count (seed 1's `{count, results}`).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Page<T> {
+    pub count: u64,
+    pub page: u32,
+    pub page_size: u32,
+    pub results: Vec<T>,
+}
+
+pub const MAX_PAGE_SIZE: u32 = 200;
+
+pub(crate) fn search(conn: &Connection, q: &SearchQuery) -> Result<Page<Customer>> {
+    let page_size = q.page_size.clamp(1, MAX_PAGE_SIZE);
+    let page = q.page.max(1);
+    let mut filters = vec!["c.merged_into IS NULL".to_owned()];
+    let mut params: Vec<SqlValue> = Vec::new();
+    let mut param = |filters: &mut Vec<String>, sql: &str, v: SqlValue| {
+        params.push(v);
+        filters.push(sql.replace('?', &format!("?{}", params.len())));
+    };
+    if let Some(text) = q.search.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+        // Identifier-like text goes through the same indexes as quick lookup; names through FTS.
+        let ids: Vec<String> = quick_lookup(conn, text, MAX_PAGE_SIZE as usize)?.into_iter().map(|h| h.customer.id.to_string()).collect();
+        let list = ids.iter().map(|id| format!("'{id}'")).collect::<Vec<_>>().join(",");
+        match fts_query(text) {
+            Some(fts) => param(&mut filters, &format!("(c.id IN ({list}) OR c.seq IN (SELECT rowid FROM customers_fts WHERE customers_fts MATCH ?))"), fts.into()),
+            None => filters.push(format!("c.id IN ({list})")),
+        }
+    }
+    if let Some(active) = q.is_active {
+        param(&mut filters, "c.is_active = ?", (active as i64).into());
+    }
+    if let Some(source) = q.source {
+        param(&mut filters, "c.source = ?", source.as_str().to_owned().into());
+    }
+    if let Some(branch) = q.branch_id {
+        param(&mut filters, "c.branch_id = ?", branch.to_string().into());
+    }
+    if let Some(city) = q.city.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+        param(&mut filters, "c.city = ? COLLATE NOCASE", city.to_owned().into());
+    }
+    if let Some(from) = q.created_from {
+        param(&mut filters, "c.created_at >= ?", ts(&from).into());
+    }
+    if let Some(to) = q.created_to {
+        param(&mut filters, "c.created_at < ?", ts(&to).into());
+    }
+    let where_sql = filters.join(" AND ");
+    let count: u64 = conn.prepare(&format!("SELECT count(*) FROM customers c WHERE {where_sql}"))?.query_row(rusqlite::params_from_iter(&params), |r| r.get(0))?;
+    let sql = format!(
+        "SELECT {CUSTOMER_COLUMNS_C} FROM customers c WHERE {where_sql} ORDER BY {} LIMIT {page_size} OFFSET {}",
+        q.ordering.sql(),
+        u64::from(page - 1) * u64::from(page_size)
+    );
+    let results = conn.prepare(&sql)?.query_map(rusqlite::params_from_iter(&params), customer_from_row)?.collect::<rusqlite::Result<_>>()?;
+    Ok(Page { count, page, page_size, results })
+}
+
+impl Store {
+    /// What the cashier typed → matching customers, best first, at most `limit`. Inactive
+    /// customers are included (checkout reactivates them); merged-away ones are not.
+    pub fn quick_lookup(&self, q: &str, limit: usize) -> Result<Vec<LookupHit>> {
+        quick_lookup(&self.conn, q, limit)
+    }
+
+    /// The customer list with filters, ordering and pages.
+    pub fn search(&self, q: &SearchQuery) -> Result<Page<Customer>> {
+        search(&self.conn, q)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn typed_text_becomes_candidate_keys() {
+        let exact = exact_candidates("v12.345.678");
+        assert!(exact.contains(&(KeyKind::Identification, "V-12345678".into())));
+        let exact = exact_candidates("12345678");
+        assert!(exact.contains(&(KeyKind::Identification, "E-12345678".into())));
+        assert!(exact.contains(&(KeyKind::Passport, "12345678".into())));
+        assert_eq!(exact_candidates("Ana@X.com"), vec![(KeyKind::Email, "ana@x.com".into())]);
+        assert!(prefix_candidates("0414-12").contains(&(KeyKind::Phone, "+5841412".into())));
+        assert!(prefix_candidates("V-1234").contains(&(KeyKind::Identification, "V-1234".into())));
+        assert!(prefix_candidates("juan perez").is_empty());
+    }
+
+    #[test]
+    fn fts_query_quotes_folded_words() {
+        assert_eq!(fts_query("Pérez  ju").as_deref(), Some("\"perez\"* \"ju\"*"));
+        assert_eq!(fts_query("\"*"), None);
+    }
+}

@@ -1,0 +1,112 @@
+//! The outbox: local changes in the order they were made, kept until the server acknowledges
+//! them. A change the server rejects is set aside (state `rejected`) so the queue moves on.
+
+use crate::rows::{get_json, get_ts, ts};
+use crate::{Result, Store, WriteCtx};
+use chrono::{DateTime, Utc};
+use pos_core::wire::{Change, ChangeBody};
+use pos_core::ValidationErrors;
+use rusqlite::Connection;
+use serde::Serialize;
+use uuid::Uuid;
+
+/// One queued change.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct OutboxEntry {
+    pub seq: i64,
+    pub change: Change,
+    pub created_at: DateTime<Utc>,
+    pub attempts: u32,
+    /// The server's field errors, for a rejected change.
+    pub rejection: Option<serde_json::Value>,
+}
+
+/// Queues `body` as a new change, inside the caller's transaction.
+pub(crate) fn enqueue(conn: &Connection, ctx: &WriteCtx, body: ChangeBody) -> Result<Uuid> {
+    let change = Change { change_id: Uuid::now_v7(), device_id: ctx.identity.device_id, body };
+    conn.prepare_cached("INSERT INTO outbox (change_id, entity, entity_id, payload, created_at) VALUES (?1, ?2, ?3, ?4, ?5)")?
+        .execute((
+            change.change_id.to_string(),
+            change.body.entity(),
+            change.body.entity_id().to_string(),
+            serde_json::to_string(&change).expect("changes serialise"),
+            ts(&ctx.now),
+        ))?;
+    Ok(change.change_id)
+}
+
+fn entries(conn: &Connection, state: &str, limit: u32) -> Result<Vec<OutboxEntry>> {
+    let mut stmt = conn.prepare_cached("SELECT seq, payload, created_at, attempts, rejection FROM outbox WHERE state = ?1 ORDER BY seq LIMIT ?2")?;
+    let rows = stmt.query_map((state, limit), |r| {
+        Ok(OutboxEntry {
+            seq: r.get(0)?,
+            change: get_json(r, 1)?,
+            created_at: get_ts(r, 2)?,
+            attempts: r.get(3)?,
+            rejection: r.get::<_, Option<String>>(4)?.and_then(|s| serde_json::from_str(&s).ok()),
+        })
+    })?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+impl Store {
+    /// The oldest pending changes, in order, at most `limit`.
+    pub fn pending_changes(&self, limit: u32) -> Result<Vec<OutboxEntry>> {
+        entries(&self.conn, "pending", limit)
+    }
+
+    /// Changes the server rejected, waiting for a person to fix or discard them.
+    pub fn rejected_changes(&self) -> Result<Vec<OutboxEntry>> {
+        entries(&self.conn, "rejected", u32::MAX)
+    }
+
+    pub fn pending_count(&self) -> Result<u64> {
+        Ok(self.conn.query_row("SELECT count(*) FROM outbox WHERE state = 'pending'", [], |r| r.get(0))?)
+    }
+
+    pub fn rejected_count(&self) -> Result<u64> {
+        Ok(self.conn.query_row("SELECT count(*) FROM outbox WHERE state = 'rejected'", [], |r| r.get(0))?)
+    }
+
+    /// Drops changes the server acknowledged (applied or merged). Unknown ids are ignored, so a
+    /// repeated acknowledgement is harmless.
+    pub fn acknowledge(&mut self, change_ids: &[Uuid]) -> Result<usize> {
+        let tx = self.conn.transaction()?;
+        let mut removed = 0;
+        {
+            let mut stmt = tx.prepare_cached("DELETE FROM outbox WHERE change_id = ?1")?;
+            for id in change_ids {
+                removed += stmt.execute([id.to_string()])?;
+            }
+        }
+        tx.commit()?;
+        Ok(removed)
+    }
+
+    /// Sets a change aside as rejected with the server's field errors; the queue moves on.
+    pub fn mark_rejected(&mut self, change_id: Uuid, errors: &ValidationErrors) -> Result<()> {
+        self.conn.execute(
+            "UPDATE outbox SET state = 'rejected', rejection = ?2 WHERE change_id = ?1",
+            (change_id.to_string(), serde_json::to_string(errors).expect("errors serialise")),
+        )?;
+        Ok(())
+    }
+
+    /// Counts a failed delivery attempt (network error) for the oldest pending changes.
+    pub fn note_attempt(&mut self, change_ids: &[Uuid]) -> Result<()> {
+        let tx = self.conn.transaction()?;
+        {
+            let mut stmt = tx.prepare_cached("UPDATE outbox SET attempts = attempts + 1 WHERE change_id = ?1")?;
+            for id in change_ids {
+                stmt.execute([id.to_string()])?;
+            }
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Removes a rejected change a person chose to discard. Pending changes cannot be discarded.
+    pub fn discard_rejected(&mut self, change_id: Uuid) -> Result<bool> {
+        Ok(self.conn.execute("DELETE FROM outbox WHERE change_id = ?1 AND state = 'rejected'", [change_id.to_string()])? == 1)
+    }
+}
