@@ -55,6 +55,9 @@ impl Store {
         conn.pragma_update(None, "synchronous", "FULL")?;
         conn.pragma_update(None, "foreign_keys", "ON")?;
         conn.busy_timeout(std::time::Duration::from_secs(5))?;
+        // Lookup, capture and sync use a few dozen distinct statements; the default cache of 16
+        // would re-prepare them on every keystroke.
+        conn.set_prepared_statement_cache_capacity(128);
         migrate::apply(&mut conn)?;
 
         let tx = conn.transaction()?;
@@ -66,13 +69,32 @@ impl Store {
                 id
             }
         };
-        let organization_id = state_get(&tx, "organization_id")?.map(|s| rows::parse_uuid(&s)).transpose()?.unwrap_or(Uuid::nil());
-        let branch_id = state_get(&tx, "branch_id")?.map(|s| rows::parse_uuid(&s)).transpose()?;
-        let last = state_get(&tx, "hlc")?.map(|s| s.parse::<Hlc>().map_err(|e| StoreError::Corrupt(e.to_string()))).transpose()?.unwrap_or(Hlc::ZERO);
+        let organization_id = state_get(&tx, "organization_id")?
+            .map(|s| rows::parse_uuid(&s))
+            .transpose()?
+            .unwrap_or(Uuid::nil());
+        let branch_id = state_get(&tx, "branch_id")?
+            .map(|s| rows::parse_uuid(&s))
+            .transpose()?;
+        let last = state_get(&tx, "hlc")?
+            .map(|s| {
+                s.parse::<Hlc>()
+                    .map_err(|e| StoreError::Corrupt(e.to_string()))
+            })
+            .transpose()?
+            .unwrap_or(Hlc::ZERO);
         tx.commit()?;
 
-        let identity = Identity { device_id, organization_id, branch_id };
-        Ok(Self { conn, identity, clock: HlcClock::new(node_of(device_id), last) })
+        let identity = Identity {
+            device_id,
+            organization_id,
+            branch_id,
+        };
+        Ok(Self {
+            conn,
+            identity,
+            clock: HlcClock::new(node_of(device_id), last),
+        })
     }
 
     pub fn identity(&self) -> Identity {
@@ -90,8 +112,14 @@ impl Store {
                 tx.execute("DELETE FROM sync_state WHERE key = 'branch_id'", [])?;
             }
         }
-        tx.execute("UPDATE customers SET organization_id = ?1 WHERE organization_id = ?2", (organization_id.to_string(), Uuid::nil().to_string()))?;
-        tx.execute("UPDATE sales SET organization_id = ?1 WHERE organization_id = ?2", (organization_id.to_string(), Uuid::nil().to_string()))?;
+        tx.execute(
+            "UPDATE customers SET organization_id = ?1 WHERE organization_id = ?2",
+            (organization_id.to_string(), Uuid::nil().to_string()),
+        )?;
+        tx.execute(
+            "UPDATE sales SET organization_id = ?1 WHERE organization_id = ?2",
+            (organization_id.to_string(), Uuid::nil().to_string()),
+        )?;
         tx.commit()?;
         self.identity.organization_id = organization_id;
         self.identity.branch_id = branch_id;
@@ -115,7 +143,11 @@ impl Store {
         let mut clock = self.clock.clone();
         let hlc = clock.tick(now.timestamp_millis().max(0) as u64);
         let tx = self.conn.transaction()?;
-        let ctx = WriteCtx { now, hlc, identity: self.identity };
+        let ctx = WriteCtx {
+            now,
+            hlc,
+            identity: self.identity,
+        };
         let out = f(&tx, &ctx)?;
         state_set(&tx, "hlc", &hlc.to_string())?;
         tx.commit()?;
@@ -133,7 +165,11 @@ struct WriteCtx {
 }
 
 fn state_get(conn: &Connection, key: &str) -> Result<Option<String>> {
-    Ok(conn.query_row("SELECT value FROM sync_state WHERE key = ?1", [key], |r| r.get(0)).optional()?)
+    Ok(conn
+        .query_row("SELECT value FROM sync_state WHERE key = ?1", [key], |r| {
+            r.get(0)
+        })
+        .optional()?)
 }
 
 fn state_set(conn: &Connection, key: &str, value: &str) -> Result<()> {

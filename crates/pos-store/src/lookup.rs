@@ -1,7 +1,7 @@
 //! Lookup at the counter and search for the back office. `quick_lookup` takes whatever the
 //! cashier typed — a cédula, phone, email or passport in any written form, a part of one, or a
-//! name — and answers from indexes only: exact keys first, then identifier prefixes, then names
-//! through FTS5 (prefix-, case- and accent-insensitive).
+//! name — and answers from indexes only: a whole identifier answers alone; otherwise identifier
+//! prefixes, then names through FTS5 (prefix-, case- and accent-insensitive).
 
 use crate::rows::{customer_from_row, ts, CUSTOMER_COLUMNS, CUSTOMER_COLUMNS_C};
 use crate::{Result, Store};
@@ -53,15 +53,25 @@ fn exact_candidates(q: &str) -> Vec<(KeyKind, String)> {
 fn prefix_candidates(q: &str) -> Vec<(KeyKind, String)> {
     let t = q.trim();
     let mut out = Vec::new();
-    if t.contains(char::is_whitespace) && !t.chars().all(|c| c.is_ascii_digit() || " +-.()".contains(c)) {
+    if t.contains(char::is_whitespace)
+        && !t
+            .chars()
+            .all(|c| c.is_ascii_digit() || " +-.()".contains(c))
+    {
         return out;
     }
-    if t.contains('@') || (t.len() >= 3 && t.contains('.') && !t.chars().any(|c| c.is_ascii_digit())) {
+    if t.contains('@')
+        || (t.len() >= 3 && t.contains('.') && !t.chars().any(|c| c.is_ascii_digit()))
+    {
         out.push((KeyKind::Email, t.to_lowercase()));
         return out;
     }
     out.extend(phone_prefix(t).map(|p| (KeyKind::Phone, p)));
-    let compact: String = t.chars().filter(|c| c.is_ascii_alphanumeric()).flat_map(char::to_uppercase).collect();
+    let compact: String = t
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric())
+        .flat_map(char::to_uppercase)
+        .collect();
     let digits = compact.trim_start_matches(|c: char| c.is_ascii_alphabetic());
     let letters = &compact[..compact.len() - digits.len()];
     if digits.len() >= 3 && digits.bytes().all(|b| b.is_ascii_digit()) {
@@ -75,11 +85,11 @@ fn prefix_candidates(q: &str) -> Vec<(KeyKind, String)> {
             _ => {}
         }
     }
-    if compact.len() >= 3 && compact.chars().any(|c| c.is_ascii_digit()) && compact.len() == t.chars().filter(|c| !" -".contains(*c)).count() {
+    if compact.len() >= 3
+        && compact.chars().any(|c| c.is_ascii_digit())
+        && compact.len() == t.chars().filter(|c| !" -".contains(*c)).count()
+    {
         out.push((KeyKind::Passport, compact));
-    }
-    if t.len() >= 3 && !t.contains(char::is_whitespace) && t.chars().any(|c| c.is_alphabetic()) {
-        out.push((KeyKind::Email, t.to_lowercase()));
     }
     out
 }
@@ -101,10 +111,15 @@ fn prefix_end(prefix: &str) -> String {
 
 fn push_unique(hits: &mut Vec<LookupHit>, customer: Customer, matched_by: MatchedBy) {
     if !hits.iter().any(|h| h.customer.id == customer.id) {
-        hits.push(LookupHit { customer, matched_by });
+        hits.push(LookupHit {
+            customer,
+            matched_by,
+        });
     }
 }
 
+// LIMITs are written into the SQL, not bound: a bound LIMIT makes SQLite re-prepare the
+// statement on every new value, which costs more than the query itself.
 pub(crate) fn quick_lookup(conn: &Connection, q: &str, limit: usize) -> Result<Vec<LookupHit>> {
     let q = q.trim();
     let mut hits: Vec<LookupHit> = Vec::new();
@@ -112,33 +127,44 @@ pub(crate) fn quick_lookup(conn: &Connection, q: &str, limit: usize) -> Result<V
         return Ok(hits);
     }
     for (kind, key) in exact_candidates(q) {
-        let sql = format!("SELECT {CUSTOMER_COLUMNS} FROM customers WHERE {} = ?1 AND merged_into IS NULL LIMIT ?2", kind.field());
+        if hits.iter().any(|h| h.matched_by != MatchedBy::Exact(kind)) {
+            // A higher-priority key already named the customer; lower ones would only add noise.
+            break;
+        }
+        let sql = format!("SELECT {CUSTOMER_COLUMNS} FROM customers WHERE {} = ?1 AND merged_into IS NULL LIMIT {limit}", kind.field());
         let mut stmt = conn.prepare_cached(&sql)?;
-        for c in stmt.query_map((key, limit as i64), customer_from_row)? {
+        for c in stmt.query_map([key], customer_from_row)? {
             push_unique(&mut hits, c?, MatchedBy::Exact(kind));
         }
+    }
+    if !hits.is_empty() {
+        // A whole identifier names one person: partial matches would only be noise.
+        return Ok(hits);
     }
     for (kind, prefix) in prefix_candidates(q) {
         if hits.len() >= limit {
             break;
         }
         let sql = format!(
-            "SELECT {CUSTOMER_COLUMNS} FROM customers WHERE {col} >= ?1 AND {col} < ?2 AND merged_into IS NULL ORDER BY {col} LIMIT ?3",
+            "SELECT {CUSTOMER_COLUMNS} FROM customers WHERE {col} >= ?1 AND {col} < ?2 AND merged_into IS NULL ORDER BY {col} LIMIT {limit}",
             col = kind.field()
         );
         let mut stmt = conn.prepare_cached(&sql)?;
-        for c in stmt.query_map((&prefix, prefix_end(&prefix), (limit - hits.len()) as i64), customer_from_row)? {
+        for c in stmt.query_map((&prefix, prefix_end(&prefix)), customer_from_row)? {
             push_unique(&mut hits, c?, MatchedBy::Prefix(kind));
         }
     }
     if hits.len() < limit {
         if let Some(fts) = fts_query(q) {
             let sql = format!(
-                "SELECT {CUSTOMER_COLUMNS_C} FROM customers_fts f JOIN customers c ON c.seq = f.rowid
-                 WHERE customers_fts MATCH ?1 AND c.merged_into IS NULL LIMIT ?2"
+                "SELECT {CUSTOMER_COLUMNS_C} FROM customers_fts f CROSS JOIN customers c ON c.seq = f.rowid
+                 WHERE customers_fts MATCH ?1 AND c.merged_into IS NULL LIMIT {limit}"
             );
             let mut stmt = conn.prepare_cached(&sql)?;
-            let mut by_name: Vec<Customer> = stmt.query_map((fts, (limit - hits.len()) as i64), customer_from_row)?.collect::<rusqlite::Result<_>>()?;
+            let mut by_name: Vec<Customer> = stmt
+                .query_map([fts], customer_from_row)?
+                .collect::<rusqlite::Result<_>>()?;
+            by_name.truncate(limit - hits.len());
             by_name.sort_by_cached_key(|c| (!c.is_active, fold(&c.full_name())));
             for c in by_name {
                 push_unique(&mut hits, c, MatchedBy::Name);
@@ -220,8 +246,15 @@ pub(crate) fn search(conn: &Connection, q: &SearchQuery) -> Result<Page<Customer
     };
     if let Some(text) = q.search.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
         // Identifier-like text goes through the same indexes as quick lookup; names through FTS.
-        let ids: Vec<String> = quick_lookup(conn, text, MAX_PAGE_SIZE as usize)?.into_iter().map(|h| h.customer.id.to_string()).collect();
-        let list = ids.iter().map(|id| format!("'{id}'")).collect::<Vec<_>>().join(",");
+        let ids: Vec<String> = quick_lookup(conn, text, MAX_PAGE_SIZE as usize)?
+            .into_iter()
+            .map(|h| h.customer.id.to_string())
+            .collect();
+        let list = ids
+            .iter()
+            .map(|id| format!("'{id}'"))
+            .collect::<Vec<_>>()
+            .join(",");
         match fts_query(text) {
             Some(fts) => param(&mut filters, &format!("(c.id IN ({list}) OR c.seq IN (SELECT rowid FROM customers_fts WHERE customers_fts MATCH ?))"), fts.into()),
             None => filters.push(format!("c.id IN ({list})")),
@@ -231,13 +264,21 @@ pub(crate) fn search(conn: &Connection, q: &SearchQuery) -> Result<Page<Customer
         param(&mut filters, "c.is_active = ?", (active as i64).into());
     }
     if let Some(source) = q.source {
-        param(&mut filters, "c.source = ?", source.as_str().to_owned().into());
+        param(
+            &mut filters,
+            "c.source = ?",
+            source.as_str().to_owned().into(),
+        );
     }
     if let Some(branch) = q.branch_id {
         param(&mut filters, "c.branch_id = ?", branch.to_string().into());
     }
     if let Some(city) = q.city.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
-        param(&mut filters, "c.city = ? COLLATE NOCASE", city.to_owned().into());
+        param(
+            &mut filters,
+            "c.city = ? COLLATE NOCASE",
+            city.to_owned().into(),
+        );
     }
     if let Some(from) = q.created_from {
         param(&mut filters, "c.created_at >= ?", ts(&from).into());
@@ -246,14 +287,26 @@ pub(crate) fn search(conn: &Connection, q: &SearchQuery) -> Result<Page<Customer
         param(&mut filters, "c.created_at < ?", ts(&to).into());
     }
     let where_sql = filters.join(" AND ");
-    let count: u64 = conn.prepare(&format!("SELECT count(*) FROM customers c WHERE {where_sql}"))?.query_row(rusqlite::params_from_iter(&params), |r| r.get(0))?;
+    let count: u64 = conn
+        .prepare(&format!(
+            "SELECT count(*) FROM customers c WHERE {where_sql}"
+        ))?
+        .query_row(rusqlite::params_from_iter(&params), |r| r.get(0))?;
     let sql = format!(
         "SELECT {CUSTOMER_COLUMNS_C} FROM customers c WHERE {where_sql} ORDER BY {} LIMIT {page_size} OFFSET {}",
         q.ordering.sql(),
         u64::from(page - 1) * u64::from(page_size)
     );
-    let results = conn.prepare(&sql)?.query_map(rusqlite::params_from_iter(&params), customer_from_row)?.collect::<rusqlite::Result<_>>()?;
-    Ok(Page { count, page, page_size, results })
+    let results = conn
+        .prepare(&sql)?
+        .query_map(rusqlite::params_from_iter(&params), customer_from_row)?
+        .collect::<rusqlite::Result<_>>()?;
+    Ok(Page {
+        count,
+        page,
+        page_size,
+        results,
+    })
 }
 
 impl Store {
@@ -280,7 +333,10 @@ mod tests {
         let exact = exact_candidates("12345678");
         assert!(exact.contains(&(KeyKind::Identification, "E-12345678".into())));
         assert!(exact.contains(&(KeyKind::Passport, "12345678".into())));
-        assert_eq!(exact_candidates("Ana@X.com"), vec![(KeyKind::Email, "ana@x.com".into())]);
+        assert_eq!(
+            exact_candidates("Ana@X.com"),
+            vec![(KeyKind::Email, "ana@x.com".into())]
+        );
         assert!(prefix_candidates("0414-12").contains(&(KeyKind::Phone, "+5841412".into())));
         assert!(prefix_candidates("V-1234").contains(&(KeyKind::Identification, "V-1234".into())));
         assert!(prefix_candidates("juan perez").is_empty());
@@ -288,7 +344,10 @@ mod tests {
 
     #[test]
     fn fts_query_quotes_folded_words() {
-        assert_eq!(fts_query("Pérez  ju").as_deref(), Some("\"perez\"* \"ju\"*"));
+        assert_eq!(
+            fts_query("Pérez  ju").as_deref(),
+            Some("\"perez\"* \"ju\"*")
+        );
         assert_eq!(fts_query("\"*"), None);
     }
 }

@@ -2,9 +2,11 @@
 
 use crate::{Result, StoreError};
 use chrono::{DateTime, NaiveDate, SecondsFormat, Utc};
-use pos_core::{Customer, Source};
+use pos_core::customer::MERGED_FIELDS;
+use pos_core::{Customer, Hlc, Source};
 use rusqlite::types::Type;
 use rusqlite::Row;
+use std::collections::BTreeMap;
 use uuid::Uuid;
 
 /// The customer columns, in the order [`customer_from_row`] reads them.
@@ -35,17 +37,25 @@ pub fn get_uuid(row: &Row<'_>, idx: usize) -> rusqlite::Result<Uuid> {
 }
 
 pub fn get_opt_uuid(row: &Row<'_>, idx: usize) -> rusqlite::Result<Option<Uuid>> {
-    row.get::<_, Option<String>>(idx)?.map(|s| Uuid::parse_str(&s).map_err(|e| conv_err(idx, e))).transpose()
+    row.get::<_, Option<String>>(idx)?
+        .map(|s| Uuid::parse_str(&s).map_err(|e| conv_err(idx, e)))
+        .transpose()
 }
 
 pub fn get_ts(row: &Row<'_>, idx: usize) -> rusqlite::Result<DateTime<Utc>> {
     let s: String = row.get(idx)?;
-    DateTime::parse_from_rfc3339(&s).map(|t| t.with_timezone(&Utc)).map_err(|e| conv_err(idx, e))
+    DateTime::parse_from_rfc3339(&s)
+        .map(|t| t.with_timezone(&Utc))
+        .map_err(|e| conv_err(idx, e))
 }
 
 pub fn get_opt_ts(row: &Row<'_>, idx: usize) -> rusqlite::Result<Option<DateTime<Utc>>> {
     row.get::<_, Option<String>>(idx)?
-        .map(|s| DateTime::parse_from_rfc3339(&s).map(|t| t.with_timezone(&Utc)).map_err(|e| conv_err(idx, e)))
+        .map(|s| {
+            DateTime::parse_from_rfc3339(&s)
+                .map(|t| t.with_timezone(&Utc))
+                .map_err(|e| conv_err(idx, e))
+        })
         .transpose()
 }
 
@@ -80,7 +90,8 @@ pub fn customer_from_row(row: &Row<'_>) -> rusqlite::Result<Customer> {
         created_at: get_ts(row, 17)?,
         updated_at: get_ts(row, 18)?,
         merged_into: get_opt_uuid(row, 19)?,
-        clocks: get_json(row, 20)?,
+        clocks: decode_clocks(row.get_ref(20)?.as_str().map_err(|e| conv_err(20, e))?)
+            .map_err(|e| conv_err(20, e))?,
     })
 }
 
@@ -120,7 +131,81 @@ pub fn upsert_customer(conn: &rusqlite::Connection, c: &Customer) -> Result<()> 
         ts(&c.created_at),
         ts(&c.updated_at),
         c.merged_into.map(|m| m.to_string()),
-        serde_json::to_string(&c.clocks).expect("clocks serialise"),
+        encode_clocks(&c.clocks),
     ])?;
     Ok(())
+}
+
+/// Field clocks in a compact text form: the most common clock first, then `;field=clock` for
+/// each field whose clock differs (`field=` for one never written). Most rows carry one clock
+/// for every field, so a lookup decodes one timestamp instead of fifteen.
+pub fn encode_clocks(clocks: &BTreeMap<String, Hlc>) -> String {
+    let mut counts: BTreeMap<Hlc, usize> = BTreeMap::new();
+    for c in clocks.values() {
+        *counts.entry(*c).or_default() += 1;
+    }
+    let common = counts
+        .into_iter()
+        .max_by_key(|(_, n)| *n)
+        .map(|(c, _)| c)
+        .unwrap_or(Hlc::ZERO);
+    let mut out = common.to_string();
+    for field in MERGED_FIELDS {
+        match clocks.get(field) {
+            Some(c) if *c == common => {}
+            Some(c) => out.push_str(&format!(";{field}={c}")),
+            None => out.push_str(&format!(";{field}=")),
+        }
+    }
+    out
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("malformed field clocks: {0}")]
+pub struct ClockFormatError(String);
+
+pub fn decode_clocks(text: &str) -> std::result::Result<BTreeMap<String, Hlc>, ClockFormatError> {
+    let err = || ClockFormatError(text.to_owned());
+    let mut parts = text.split(';');
+    let common: Hlc = parts.next().ok_or_else(err)?.parse().map_err(|_| err())?;
+    let mut clocks: BTreeMap<String, Hlc> = MERGED_FIELDS
+        .iter()
+        .map(|f| (f.to_string(), common))
+        .collect();
+    for part in parts {
+        let (field, clock) = part.split_once('=').ok_or_else(err)?;
+        if clock.is_empty() {
+            clocks.remove(field);
+        } else {
+            clocks.insert(field.to_owned(), clock.parse().map_err(|_| err())?);
+        }
+    }
+    Ok(clocks)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn clocks_round_trip_through_the_compact_form() {
+        let a = Hlc {
+            wall_ms: 10,
+            counter: 0,
+            node: 1,
+        };
+        let b = Hlc {
+            wall_ms: 20,
+            counter: 3,
+            node: 2,
+        };
+        let mut clocks: BTreeMap<String, Hlc> =
+            MERGED_FIELDS.iter().map(|f| (f.to_string(), a)).collect();
+        assert_eq!(decode_clocks(&encode_clocks(&clocks)).unwrap(), clocks);
+        assert!(!encode_clocks(&clocks).contains(';'));
+        clocks.insert("city".into(), b);
+        clocks.remove("notes");
+        assert_eq!(decode_clocks(&encode_clocks(&clocks)).unwrap(), clocks);
+        assert!(decode_clocks("nonsense").is_err());
+    }
 }

@@ -46,7 +46,8 @@ fn sale_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Sale> {
         lines: get_json(r, 5)?,
         total_minor: r.get(6)?,
         currency: r.get(7)?,
-        payment_method: serde_json::from_value(serde_json::Value::String(method)).unwrap_or(PaymentMethod::Other),
+        payment_method: serde_json::from_value(serde_json::Value::String(method))
+            .unwrap_or(PaymentMethod::Other),
         sold_at: get_ts(r, 9)?,
     })
 }
@@ -70,7 +71,13 @@ pub(crate) fn insert_sale(conn: &Connection, sale: &Sale) -> Result<()> {
 
 /// Records a validated sale for a live customer and queues it. The customer's last activity is
 /// moved forward locally; the server derives the same from the sale, so it is not queued twice.
-fn record_sale_in(conn: &Connection, ctx: &WriteCtx, customer_id: Uuid, input: &SaleInput, total_minor: i64) -> Result<Sale> {
+fn record_sale_in(
+    conn: &Connection,
+    ctx: &WriteCtx,
+    customer_id: Uuid,
+    input: &SaleInput,
+    total_minor: i64,
+) -> Result<Sale> {
     let mut customer = live_customer(conn, customer_id)?;
     let sale = Sale {
         id: Uuid::now_v7(),
@@ -111,11 +118,17 @@ impl Store {
     /// Checkout: resolves the customer (finding or creating it from the typed data, reactivating
     /// an inactive one) and records the sale, all in one transaction. Customer and sale errors
     /// are reported together.
-    pub fn checkout(&mut self, who: &SaleCustomer, input: &SaleInput) -> Result<(Sale, Option<FindOrCreate>)> {
+    pub fn checkout(
+        &mut self,
+        who: &SaleCustomer,
+        input: &SaleInput,
+    ) -> Result<(Sale, Option<FindOrCreate>)> {
         let sale_check = validate_sale(input);
         let valid_customer = match who {
             SaleCustomer::Known(_) => None,
-            SaleCustomer::FindOrCreate(data) => Some(validate_customer(data, Utc::now().date_naive())),
+            SaleCustomer::FindOrCreate(data) => {
+                Some(validate_customer(data, Utc::now().date_naive()))
+            }
         };
         let (total, valid_customer) = match (sale_check, valid_customer) {
             (Ok(total), None) => (total, None),
@@ -127,11 +140,15 @@ impl Store {
             }
         };
         self.write(|tx, ctx| {
-            let found = valid_customer.map(|v| find_or_create_in(tx, ctx, &v, true)).transpose()?;
+            let found = valid_customer
+                .map(|v| find_or_create_in(tx, ctx, &v, true))
+                .transpose()?;
             let customer_id = match (&found, who) {
                 (Some(f), _) => f.customer.id,
                 (None, SaleCustomer::Known(id)) => *id,
-                (None, SaleCustomer::FindOrCreate(_)) => unreachable!("validated input always resolves a customer"),
+                (None, SaleCustomer::FindOrCreate(_)) => {
+                    unreachable!("validated input always resolves a customer")
+                }
             };
             let sale = record_sale_in(tx, ctx, customer_id, input, total)?;
             Ok((sale, found))
@@ -139,29 +156,68 @@ impl Store {
     }
 
     /// A customer's sales, newest first.
-    pub fn purchase_history(&self, customer_id: Uuid, page: u32, page_size: u32) -> Result<Page<Sale>> {
+    pub fn purchase_history(
+        &self,
+        customer_id: Uuid,
+        page: u32,
+        page_size: u32,
+    ) -> Result<Page<Sale>> {
         let page = page.max(1);
         let page_size = page_size.clamp(1, crate::lookup::MAX_PAGE_SIZE);
-        let count: u64 = self.conn.query_row("SELECT count(*) FROM sales WHERE customer_id = ?1", [customer_id.to_string()], |r| r.get(0))?;
+        let count: u64 = self.conn.query_row(
+            "SELECT count(*) FROM sales WHERE customer_id = ?1",
+            [customer_id.to_string()],
+            |r| r.get(0),
+        )?;
         let mut stmt = self.conn.prepare_cached(&format!("SELECT {SALE_COLUMNS} FROM sales WHERE customer_id = ?1 ORDER BY sold_at DESC, seq DESC LIMIT ?2 OFFSET ?3"))?;
         let results = stmt
-            .query_map((customer_id.to_string(), page_size, u64::from(page - 1) * u64::from(page_size)), sale_from_row)?
+            .query_map(
+                (
+                    customer_id.to_string(),
+                    page_size,
+                    u64::from(page - 1) * u64::from(page_size),
+                ),
+                sale_from_row,
+            )?
             .collect::<rusqlite::Result<_>>()?;
-        Ok(Page { count, page, page_size, results })
+        Ok(Page {
+            count,
+            page,
+            page_size,
+            results,
+        })
     }
 
     pub fn sales_summary(&self, customer_id: Uuid) -> Result<SalesSummary> {
         let mut stmt = self.conn.prepare_cached(
             "SELECT currency, count(*), sum(total_minor), min(sold_at), max(sold_at) FROM sales WHERE customer_id = ?1 GROUP BY currency ORDER BY currency",
         )?;
-        let mut summary = SalesSummary { purchase_count: 0, first_purchase: None, last_purchase: None, by_currency: Vec::new() };
-        let rows = stmt.query_map([customer_id.to_string()], |r| Ok((r.get::<_, String>(0)?, r.get::<_, u64>(1)?, r.get::<_, i64>(2)?, get_ts(r, 3)?, get_ts(r, 4)?)))?;
+        let mut summary = SalesSummary {
+            purchase_count: 0,
+            first_purchase: None,
+            last_purchase: None,
+            by_currency: Vec::new(),
+        };
+        let rows = stmt.query_map([customer_id.to_string()], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, u64>(1)?,
+                r.get::<_, i64>(2)?,
+                get_ts(r, 3)?,
+                get_ts(r, 4)?,
+            ))
+        })?;
         for row in rows {
             let (currency, count, total_minor, first, last) = row?;
             summary.purchase_count += count;
             summary.first_purchase = Some(summary.first_purchase.map_or(first, |f| f.min(first)));
             summary.last_purchase = Some(summary.last_purchase.map_or(last, |l| l.max(last)));
-            summary.by_currency.push(CurrencyTotal { currency, count, total_minor, average_minor: total_minor / count.max(1) as i64 });
+            summary.by_currency.push(CurrencyTotal {
+                currency,
+                count,
+                total_minor,
+                average_minor: total_minor / count.max(1) as i64,
+            });
         }
         Ok(summary)
     }

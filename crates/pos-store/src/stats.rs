@@ -32,25 +32,49 @@ pub struct Stats {
 impl Store {
     /// Statistics over live customers (merged-away tombstones excluded).
     pub fn stats(&self, today: NaiveDate, days: u32) -> Result<Stats> {
-        let (total, active): (u64, u64) =
-            self.conn.query_row("SELECT count(*), coalesce(sum(is_active), 0) FROM customers WHERE merged_into IS NULL", [], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        let (total, active): (u64, u64) = self.conn.query_row(
+            "SELECT count(*), coalesce(sum(is_active), 0) FROM customers WHERE merged_into IS NULL",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )?;
         let count_by = |column: &str| -> Result<Vec<CountBy>> {
             let sql = format!("SELECT {column}, count(*) FROM customers WHERE merged_into IS NULL GROUP BY {column} ORDER BY count(*) DESC, {column}");
             let mut stmt = self.conn.prepare_cached(&sql)?;
-            let rows = stmt.query_map([], |r| Ok(CountBy { key: r.get(0)?, count: r.get(1)? }))?;
+            let rows = stmt.query_map([], |r| {
+                Ok(CountBy {
+                    key: r.get(0)?,
+                    count: r.get(1)?,
+                })
+            })?;
             Ok(rows.collect::<rusqlite::Result<_>>()?)
         };
         let first_day = today - Duration::days(i64::from(days.max(1)) - 1);
         let mut stmt = self.conn.prepare_cached(
             "SELECT substr(created_at, 1, 10), count(*) FROM customers WHERE merged_into IS NULL AND created_at >= ?1 GROUP BY 1",
         )?;
-        let counted: std::collections::HashMap<String, u64> =
-            stmt.query_map([first_day.format("%Y-%m-%d").to_string()], |r| Ok((r.get(0)?, r.get(1)?)))?.collect::<rusqlite::Result<_>>()?;
+        let counted: std::collections::HashMap<String, u64> = stmt
+            .query_map([first_day.format("%Y-%m-%d").to_string()], |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })?
+            .collect::<rusqlite::Result<_>>()?;
         let new_per_day = first_day
             .iter_days()
             .take_while(|d| *d <= today)
-            .map(|day| DailyCount { day, count: counted.get(&day.format("%Y-%m-%d").to_string()).copied().unwrap_or(0) })
+            .map(|day| DailyCount {
+                day,
+                count: counted
+                    .get(&day.format("%Y-%m-%d").to_string())
+                    .copied()
+                    .unwrap_or(0),
+            })
             .collect();
-        Ok(Stats { total, active, inactive: total - active, by_source: count_by("source")?, by_branch: count_by("branch_id")?, new_per_day })
+        Ok(Stats {
+            total,
+            active,
+            inactive: total - active,
+            by_source: count_by("source")?,
+            by_branch: count_by("branch_id")?,
+            new_per_day,
+        })
     }
 }
