@@ -4,8 +4,39 @@
 use crate::error::ErrorCode;
 use phonenumber::{country, Mode};
 
+/// Venezuelan mobile prefixes, all inside libphonenumber's mobile pattern `4(?:1[24-8]|2[246])`.
+const VE_MOBILE: [&str; 6] = ["412", "414", "416", "422", "424", "426"];
+
 /// Parses and validates a phone number, returning its E.164 form.
 pub fn normalize_phone(raw: &str) -> Result<String, ErrorCode> {
+    venezuelan_mobile(raw).map_or_else(|| via_libphonenumber(raw), Ok)
+}
+
+/// Fast path for the number typed most at a Venezuelan counter, a mobile in national or
+/// international form; agrees with libphonenumber wherever the port parses the text
+/// (property-tested below).
+fn venezuelan_mobile(raw: &str) -> Option<String> {
+    let t = raw.trim();
+    if !t
+        .chars()
+        .all(|c| c.is_ascii_digit() || " -.()".contains(c) || c == '+')
+        || t.rfind('+').is_some_and(|i| i != 0)
+    {
+        return None;
+    }
+    let digits: String = t.chars().filter(char::is_ascii_digit).collect();
+    let national = if t.starts_with('+') {
+        digits.strip_prefix("58")?
+    } else {
+        digits
+            .strip_prefix("0058")
+            .or_else(|| digits.strip_prefix('0'))
+            .unwrap_or(&digits)
+    };
+    (national.len() == 10 && VE_MOBILE.contains(&&national[..3])).then(|| format!("+58{national}"))
+}
+
+fn via_libphonenumber(raw: &str) -> Result<String, ErrorCode> {
     let trimmed = raw.trim();
     if trimmed.is_empty() || trimmed.chars().filter(char::is_ascii_digit).count() < 7 {
         return Err(ErrorCode::PhoneInvalid);
@@ -104,6 +135,27 @@ mod tests {
             "0414 123 45 67 89 00",
         ] {
             assert!(normalize_phone(bad).is_err(), "{bad} should be rejected");
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn fast_path_agrees_with_libphonenumber(
+            lead in proptest::sample::select(vec!["0", "+58 ", "+58", "0058 ", "", "58", "+1 ", "00"]),
+            prefix in proptest::sample::select(vec!["412", "414", "416", "422", "424", "426", "212", "415", "418"]),
+            rest in "[0-9]{6,8}",
+            sep in proptest::sample::select(vec!["", " ", "-", ".", ") "]),
+        ) {
+            let raw = format!("{lead}{prefix}{sep}{rest}");
+            if let Some(fast) = venezuelan_mobile(&raw) {
+                // What the fast path returns, libphonenumber holds valid as it stands…
+                proptest::prop_assert_eq!(via_libphonenumber(&fast), Ok(fast.clone()));
+                // …and wherever the port can parse the typed text, both agree. (The port refuses
+                // some forms it should read, such as `+58412-1234567`; the fast path reads them.)
+                if let Ok(slow) = via_libphonenumber(&raw) {
+                    proptest::prop_assert_eq!(fast, slow, "{}", raw);
+                }
+            }
         }
     }
 

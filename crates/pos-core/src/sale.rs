@@ -56,6 +56,47 @@ pub struct SaleInput {
     pub payment_method: PaymentMethod,
 }
 
+/// Reads an amount typed by a person (`12.50`, `12,50`, `1.234,50`, `1,234.50`, `7`) as minor
+/// units (cents). The last `.` or `,` followed by one or two digits is the decimal separator.
+pub fn parse_amount_minor(raw: &str) -> Result<i64, ErrorCode> {
+    let t: String = raw
+        .trim()
+        .chars()
+        .filter(|c| !c.is_whitespace() && *c != '_')
+        .collect();
+    if t.is_empty() || t.starts_with('-') {
+        return Err(ErrorCode::AmountInvalid);
+    }
+    let (int_part, frac_part) = match t.rfind(['.', ',']) {
+        Some(i) if t.len() - i - 1 <= 2 => (&t[..i], &t[i + 1..]),
+        _ => (t.as_str(), ""),
+    };
+    let int_digits: String = int_part
+        .chars()
+        .filter(|c| !matches!(c, '.' | ','))
+        .collect();
+    if int_digits.is_empty() && frac_part.is_empty()
+        || !int_digits
+            .chars()
+            .chain(frac_part.chars())
+            .all(|c| c.is_ascii_digit())
+    {
+        return Err(ErrorCode::AmountInvalid);
+    }
+    let units: i64 = if int_digits.is_empty() {
+        0
+    } else {
+        int_digits.parse().map_err(|_| ErrorCode::AmountInvalid)?
+    };
+    let cents: i64 = format!("{frac_part:0<2}")
+        .parse()
+        .map_err(|_| ErrorCode::AmountInvalid)?;
+    units
+        .checked_mul(100)
+        .and_then(|u| u.checked_add(cents))
+        .ok_or(ErrorCode::AmountInvalid)
+}
+
 /// Checks a sale and returns its total in minor units.
 pub fn validate_sale(input: &SaleInput) -> Result<i64, ValidationErrors> {
     let mut errors = ValidationErrors::default();
@@ -115,6 +156,28 @@ mod tests {
             ..with_lines.clone()
         };
         assert_eq!(validate_sale(&only_total), Ok(2500));
+    }
+
+    #[test]
+    fn amounts_in_both_decimal_conventions() {
+        for (raw, minor) in [
+            ("12.50", 1250),
+            ("12,5", 1250),
+            ("1.234,56", 123_456),
+            ("1,234.56", 123_456),
+            ("7", 700),
+            ("0,99", 99),
+            ("1.234", 123_400),
+        ] {
+            assert_eq!(parse_amount_minor(raw), Ok(minor), "{raw}");
+        }
+        for bad in ["", "-3", "abc", "1.2.3x", "."] {
+            assert_eq!(
+                parse_amount_minor(bad),
+                Err(ErrorCode::AmountInvalid),
+                "{bad}"
+            );
+        }
     }
 
     #[test]

@@ -28,22 +28,43 @@ struct Timing {
     p99: Duration,
 }
 
-fn time_each<T>(items: &[T], mut f: impl FnMut(&T) -> usize) -> Timing {
-    let mut times: Vec<Duration> = items
-        .iter()
-        .map(|item| {
-            let start = Instant::now();
-            let found = f(item);
-            let t = start.elapsed();
-            assert!(found > 0, "every benchmark query must find its customer");
-            t
-        })
-        .collect();
+fn timing(mut times: Vec<Duration>) -> Timing {
     times.sort();
     Timing {
         p50: percentile(&times, 0.5),
         p99: percentile(&times, 0.99),
     }
+}
+
+fn timed(f: impl FnOnce() -> usize) -> Duration {
+    let start = Instant::now();
+    let found = f();
+    let t = start.elapsed();
+    assert!(found > 0, "every benchmark query must find its customer");
+    t
+}
+
+/// Times `ours` and `floor` on each query back to back, alternating which goes first, so
+/// neither profits from pages the other just brought into the cache.
+fn paired<T, U>(
+    queries: &[(T, U)],
+    mut ours: impl FnMut(&T) -> usize,
+    mut floor: impl FnMut(&U) -> usize,
+) -> (Timing, Timing) {
+    let (mut a, mut b) = (
+        Vec::with_capacity(queries.len()),
+        Vec::with_capacity(queries.len()),
+    );
+    for (i, (q, raw)) in queries.iter().enumerate() {
+        if i % 2 == 0 {
+            a.push(timed(|| ours(q)));
+            b.push(timed(|| floor(raw)));
+        } else {
+            b.push(timed(|| floor(raw)));
+            a.push(timed(|| ours(q)));
+        }
+    }
+    (timing(a), timing(b))
 }
 
 /// The floor: step the row and read every column, converting nothing.
@@ -131,128 +152,108 @@ fn main() {
             ours.p99.as_secs_f64() / floor.p99.as_secs_f64()
         );
     };
-    let exact = |column: &str, keys: Vec<String>| {
-        let mut stmt = raw
-            .prepare(&format!(
-                "SELECT * FROM customers WHERE {column} = ?1 LIMIT 10"
-            ))
-            .unwrap();
-        time_each(&keys, |k| {
-            stmt.query_map([k], read_all_columns).unwrap().count()
-        })
+    let exact_sql = |column: &str| format!("SELECT * FROM customers WHERE {column} = ?1 LIMIT 10");
+    let measure_exact = |label: &str, column: &str, queries: Vec<(String, String)>| {
+        let mut stmt = raw.prepare(&exact_sql(column)).unwrap();
+        let (ours, floor) = paired(
+            &queries,
+            |q| store.quick_lookup(q, 10).unwrap().len(),
+            |k| stmt.query_map([k], read_all_columns).unwrap().count(),
+        );
+        report(label, ours, floor);
     };
-
-    let q: Vec<String> = sample
-        .iter()
-        .map(|c| dotted_cedula(c.identification.as_deref().unwrap()))
-        .collect();
-    let ours = time_each(&q, |q| store.quick_lookup(q, 10).unwrap().len());
-    report(
+    measure_exact(
         "cédula as v12.345.678",
-        ours,
-        exact(
-            "identification",
-            sample
-                .iter()
-                .map(|c| c.identification.clone().unwrap())
-                .collect(),
-        ),
+        "identification",
+        sample
+            .iter()
+            .map(|c| {
+                (
+                    dotted_cedula(c.identification.as_deref().unwrap()),
+                    c.identification.clone().unwrap(),
+                )
+            })
+            .collect(),
     );
-
-    let q: Vec<String> = sample
-        .iter()
-        .map(|c| national_phone(c.phone.as_deref().unwrap()))
-        .collect();
-    let ours = time_each(&q, |q| store.quick_lookup(q, 10).unwrap().len());
-    report(
+    measure_exact(
         "phone as 0414-123.45.67",
-        ours,
-        exact(
-            "phone",
-            sample.iter().map(|c| c.phone.clone().unwrap()).collect(),
-        ),
+        "phone",
+        sample
+            .iter()
+            .map(|c| {
+                (
+                    national_phone(c.phone.as_deref().unwrap()),
+                    c.phone.clone().unwrap(),
+                )
+            })
+            .collect(),
     );
-
-    let q: Vec<String> = with_email
-        .iter()
-        .map(|c| c.email.as_deref().unwrap().to_uppercase())
-        .collect();
-    let ours = time_each(&q, |q| store.quick_lookup(q, 10).unwrap().len());
-    report(
+    measure_exact(
         "email upper-cased",
-        ours,
-        exact(
-            "email",
-            with_email
-                .iter()
-                .map(|c| c.email.clone().unwrap())
-                .collect(),
-        ),
+        "email",
+        with_email
+            .iter()
+            .map(|c| {
+                (
+                    c.email.as_deref().unwrap().to_uppercase(),
+                    c.email.clone().unwrap(),
+                )
+            })
+            .collect(),
     );
-
-    let q: Vec<String> = with_passport
-        .iter()
-        .map(|c| {
-            format!(
-                "{}-{}",
-                &c.passport_number.as_deref().unwrap()[..3],
-                &c.passport_number.as_deref().unwrap()[3..]
-            )
-        })
-        .collect();
-    let ours = time_each(&q, |q| store.quick_lookup(q, 10).unwrap().len());
-    report(
+    measure_exact(
         "passport with a dash",
-        ours,
-        exact(
-            "passport_number",
-            with_passport
-                .iter()
-                .map(|c| c.passport_number.clone().unwrap())
-                .collect(),
-        ),
+        "passport_number",
+        with_passport
+            .iter()
+            .map(|c| {
+                let p = c.passport_number.as_deref().unwrap();
+                (format!("{}-{}", &p[..3], &p[3..]), p.to_owned())
+            })
+            .collect(),
     );
 
-    // Name prefixes as typed at the counter: a few letters of the first name and the surname.
-    let q: Vec<String> = sample
+    // Names as typed at the counter: a few letters of the first name and of the surname, and a
+    // bare surname prefix; the floor is the FTS5 query alone.
+    let mut fts = raw.prepare("SELECT c.* FROM customers_fts f CROSS JOIN customers c ON c.seq = f.rowid WHERE customers_fts MATCH ?1 LIMIT 10").unwrap();
+    let as_fts = |q: &str| {
+        q.split(' ')
+            .map(|w| format!("\"{w}\"*"))
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
+    let fold_prefix =
+        |s: &str, n: usize| pos_core::text::fold(s).chars().take(n).collect::<String>();
+    let names: Vec<(String, String)> = sample
         .iter()
         .map(|c| {
-            let first: String = pos_core::text::fold(&c.first_name)
-                .chars()
-                .take(4)
-                .collect();
-            let last: String = pos_core::text::fold(&c.surname).chars().take(3).collect();
-            format!("{first} {last}")
+            let q = format!(
+                "{} {}",
+                fold_prefix(&c.first_name, 4),
+                fold_prefix(&c.surname, 3)
+            );
+            let m = as_fts(&q);
+            (q, m)
         })
         .collect();
-    let ours = time_each(&q, |q| store.quick_lookup(q, 10).unwrap().len());
-    let mut stmt = raw
-        .prepare("SELECT c.* FROM customers_fts f JOIN customers c ON c.seq = f.rowid WHERE customers_fts MATCH ?1 LIMIT 10")
-        .unwrap();
-    let fts: Vec<String> = q
-        .iter()
-        .map(|q| {
-            q.split(' ')
-                .map(|w| format!("\"{w}\"*"))
-                .collect::<Vec<_>>()
-                .join(" ")
-        })
-        .collect();
-    let floor = time_each(&fts, |m| {
-        stmt.query_map([m], read_all_columns).unwrap().count()
-    });
+    let (ours, floor) = paired(
+        &names,
+        |q| store.quick_lookup(q, 10).unwrap().len(),
+        |m| fts.query_map([m], read_all_columns).unwrap().count(),
+    );
     report("name prefix \"mari gon\"", ours, floor);
-
-    let q: Vec<String> = sample
+    let surnames: Vec<(String, String)> = sample
         .iter()
-        .map(|c| pos_core::text::fold(&c.surname).chars().take(3).collect())
+        .map(|c| fold_prefix(&c.surname, 3))
+        .map(|q| (q.clone(), as_fts(&q)))
         .collect();
-    let ours = time_each(&q, |q| store.quick_lookup(q, 10).unwrap().len());
-    let fts: Vec<String> = q.iter().map(|w| format!("\"{w}\"*")).collect();
-    let floor = time_each(&fts, |m| {
-        stmt.query_map([m], read_all_columns).unwrap().count()
-    });
+    let (ours, floor) = paired(
+        &surnames,
+        |q| store.quick_lookup(q, 10).unwrap().len(),
+        |m| fts.query_map([m], read_all_columns).unwrap().count(),
+    );
     report("surname prefix \"gon\"", ours, floor);
+    drop(fts);
 
     // Capture: validated create + outbox entry, one durable (synchronous=FULL) transaction each.
     let captures = 1_000;

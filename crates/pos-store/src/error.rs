@@ -25,3 +25,35 @@ pub enum StoreError {
     #[error("stored data is corrupt: {0}")]
     Corrupt(String),
 }
+
+/// The wire form of a store error, as the desktop app and the CLI show it: tagged by `kind`,
+/// with field detail for the caller's mistakes and nothing internal for ours.
+impl Serialize for StoreError {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut m = s.serialize_map(None)?;
+        match self {
+            Self::Invalid(errors) => {
+                m.serialize_entry("kind", "invalid")?;
+                m.serialize_entry("errors", errors)?;
+            }
+            Self::Duplicate(duplicates) => {
+                m.serialize_entry("kind", "duplicate")?;
+                m.serialize_entry("duplicates", duplicates)?;
+            }
+            Self::NotFound(id) => {
+                m.serialize_entry("kind", "not_found")?;
+                m.serialize_entry("id", id)?;
+            }
+            Self::Sqlite(_) | Self::Corrupt(_) => m.serialize_entry("kind", "internal")?,
+        }
+        m.end()
+    }
+}
+
+impl StoreError {
+    /// Errors caused by the store itself rather than by what the caller sent: log these.
+    pub fn is_internal(&self) -> bool {
+        matches!(self, Self::Sqlite(_) | Self::Corrupt(_))
+    }
+}

@@ -1,0 +1,307 @@
+//! `pos-terminal`: the terminal store from the command line. Scripts, tests and benchmarks use
+//! it as a headless POS; `pos-terminal counter` is an interactive lookup for a person.
+//!
+//! Every command prints JSON on stdout; errors print as tagged JSON on stderr with exit code 2
+//! for bad input and 1 for anything else.
+
+mod counter;
+
+use chrono::Utc;
+use clap::{Args, Parser, Subcommand};
+use pos_core::sale::parse_amount_minor;
+use pos_core::{CustomerInput, PaymentMethod, SaleInput, ValidationErrors};
+use pos_store::{SaleCustomer, SearchQuery, Store, StoreError};
+use serde::Serialize;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use uuid::Uuid;
+
+#[derive(Parser, Debug)]
+#[command(version, about)]
+struct Cli {
+    /// The terminal's store file. Default: `$POS_DB`, else `terminal.db` in the user's data dir.
+    #[arg(long, global = true, env = "POS_DB")]
+    db: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Capture a new customer; an identifier another customer has is refused.
+    Add(CustomerArgs),
+    /// Find the customer by phone → email → passport → cédula, or create it (checkout rule).
+    FindOrCreate(CustomerArgs),
+    /// Edit a customer: the given fields replace the stored ones.
+    Update {
+        id: Uuid,
+        #[command(flatten)]
+        fields: CustomerArgs,
+    },
+    /// Look up by any identifier in any written form, or by name.
+    Lookup {
+        query: String,
+        #[arg(long, default_value_t = 10)]
+        limit: usize,
+    },
+    /// The customer list with filters.
+    Search(SearchArgs),
+    /// Show one customer with its preferences and sales summary.
+    Show { id: Uuid },
+    /// Record a sale for a customer picked by id, or found / created from customer fields.
+    Sale(SaleArgs),
+    /// A customer's purchase history, newest first.
+    History {
+        id: Uuid,
+        #[arg(long, default_value_t = 1)]
+        page: u32,
+        #[arg(long, default_value_t = 20)]
+        page_size: u32,
+    },
+    /// Activate customers.
+    Activate { ids: Vec<Uuid> },
+    /// Deactivate customers (soft delete).
+    Deactivate { ids: Vec<Uuid> },
+    /// Customer statistics.
+    Stats {
+        #[arg(long, default_value_t = 30)]
+        days: u32,
+    },
+    /// Changes waiting for the server, and the ones it rejected.
+    Outbox,
+    /// Load generated demo customers (as if pulled from the server: nothing is queued).
+    SeedDemo {
+        #[arg(long, default_value_t = 10_000)]
+        count: u64,
+        #[arg(long, default_value_t = 7)]
+        seed: u64,
+    },
+    /// Interactive counter: type and see matching customers after each line.
+    Counter,
+}
+
+#[derive(Args, Debug, Default)]
+struct CustomerArgs {
+    #[arg(long, alias = "name")]
+    first_name: Option<String>,
+    #[arg(long)]
+    surname: Option<String>,
+    /// Seed 1's single name field, split into name and surname.
+    #[arg(long)]
+    full_name: Option<String>,
+    #[arg(long)]
+    phone: Option<String>,
+    #[arg(long)]
+    email: Option<String>,
+    /// Cédula (V-12345678) or RIF (J-12345678-9), in any written form.
+    #[arg(long, alias = "cedula")]
+    identification: Option<String>,
+    #[arg(long, alias = "passport")]
+    passport_number: Option<String>,
+    /// YYYY-MM-DD or DD/MM/YYYY.
+    #[arg(long)]
+    date_of_birth: Option<String>,
+    #[arg(long)]
+    address: Option<String>,
+    #[arg(long)]
+    city: Option<String>,
+    #[arg(long)]
+    notes: Option<String>,
+    #[arg(long)]
+    source: Option<String>,
+    #[arg(long)]
+    service_type: Option<String>,
+}
+
+impl From<CustomerArgs> for CustomerInput {
+    fn from(a: CustomerArgs) -> Self {
+        CustomerInput {
+            first_name: a.first_name,
+            surname: a.surname,
+            full_name: a.full_name,
+            phone: a.phone,
+            email: a.email,
+            identification: a.identification,
+            passport_number: a.passport_number,
+            date_of_birth: a.date_of_birth,
+            address: a.address,
+            city: a.city,
+            notes: a.notes,
+            source: a.source,
+            service_type: a.service_type,
+            branch_id: None,
+        }
+    }
+}
+
+#[derive(Args, Debug)]
+struct SearchArgs {
+    #[arg(long)]
+    search: Option<String>,
+    #[arg(long)]
+    active: Option<bool>,
+    #[arg(long)]
+    city: Option<String>,
+    #[arg(long, default_value_t = 1)]
+    page: u32,
+    #[arg(long, default_value_t = 20)]
+    page_size: u32,
+}
+
+#[derive(Args, Debug)]
+struct SaleArgs {
+    /// The customer, when already picked at the counter.
+    #[arg(long)]
+    customer: Option<Uuid>,
+    #[command(flatten)]
+    find_or_create: CustomerArgs,
+    /// Total as typed: 12.50, 12,50, 1.234,50.
+    #[arg(long)]
+    total: String,
+    #[arg(long, default_value = "USD")]
+    currency: String,
+    #[arg(long, value_enum, default_value = "cash")]
+    payment: Payment,
+}
+
+#[derive(clap::ValueEnum, Clone, Copy, Debug)]
+enum Payment {
+    Cash,
+    Card,
+    MobilePayment,
+    Transfer,
+    Zelle,
+    Other,
+}
+
+impl From<Payment> for PaymentMethod {
+    fn from(p: Payment) -> Self {
+        match p {
+            Payment::Cash => PaymentMethod::Cash,
+            Payment::Card => PaymentMethod::Card,
+            Payment::MobilePayment => PaymentMethod::MobilePayment,
+            Payment::Transfer => PaymentMethod::Transfer,
+            Payment::Zelle => PaymentMethod::Zelle,
+            Payment::Other => PaymentMethod::Other,
+        }
+    }
+}
+
+fn default_db() -> PathBuf {
+    let base = std::env::var_os("XDG_DATA_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".local/share")))
+        .unwrap_or_else(|| PathBuf::from("."));
+    base.join("pos-terminal").join("terminal.db")
+}
+
+fn print<T: Serialize>(value: &T) {
+    println!(
+        "{}",
+        serde_json::to_string_pretty(value).expect("output serialises")
+    );
+}
+
+fn run(cli: Cli) -> Result<(), StoreError> {
+    let path = cli.db.unwrap_or_else(default_db);
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir)
+            .map_err(|e| StoreError::Corrupt(format!("cannot create {}: {e}", dir.display())))?;
+    }
+    let mut store = Store::open(&path)?;
+    match cli.command {
+        Command::Add(a) => print(&store.create_customer(&a.into())?),
+        Command::FindOrCreate(a) => print(&store.find_or_create(&a.into())?),
+        Command::Update { id, fields } => print(&store.update_customer(id, &fields.into())?),
+        Command::Lookup { query, limit } => print(&store.quick_lookup(&query, limit)?),
+        Command::Search(a) => print(&store.search(&SearchQuery {
+            search: a.search,
+            is_active: a.active,
+            city: a.city,
+            page: a.page,
+            page_size: a.page_size,
+            ..Default::default()
+        })?),
+        Command::Show { id } => {
+            let customer = store
+                .resolve_customer(id)?
+                .ok_or(StoreError::NotFound(id))?;
+            let preferences = store.preferences(customer.id)?;
+            let sales_summary = store.sales_summary(customer.id)?;
+            print(
+                &serde_json::json!({ "customer": customer, "preferences": preferences, "sales_summary": sales_summary }),
+            );
+        }
+        Command::Sale(a) => {
+            let total = parse_amount_minor(&a.total).map_err(|code| {
+                let mut e = ValidationErrors::default();
+                e.push("total", code);
+                e
+            })?;
+            let who = match a.customer {
+                Some(id) => SaleCustomer::Known(id),
+                None => SaleCustomer::FindOrCreate(a.find_or_create.into()),
+            };
+            let input = SaleInput {
+                lines: vec![],
+                total_minor: Some(total),
+                currency: a.currency.to_uppercase(),
+                payment_method: a.payment.into(),
+            };
+            let (sale, customer) = store.checkout(&who, &input)?;
+            print(&serde_json::json!({ "sale": sale, "customer": customer }));
+        }
+        Command::History {
+            id,
+            page,
+            page_size,
+        } => print(&store.purchase_history(id, page, page_size)?),
+        Command::Activate { ids } => {
+            print(&serde_json::json!({ "activated": store.set_active(&ids, true)? }))
+        }
+        Command::Deactivate { ids } => {
+            print(&serde_json::json!({ "deactivated": store.set_active(&ids, false)? }))
+        }
+        Command::Stats { days } => print(&store.stats(Utc::now().date_naive(), days)?),
+        Command::Outbox => print(&serde_json::json!({
+            "pending": store.pending_count()?,
+            "rejected": store.rejected_changes()?,
+            "next": store.pending_changes(20)?,
+        })),
+        Command::SeedDemo { count, seed } => {
+            for lo in (0..count).step_by(10_000) {
+                let rows: Vec<_> = (lo..(lo + 10_000).min(count))
+                    .map(|i| pos_demo::customer(seed, i))
+                    .collect();
+                store.apply_remote_customers(&rows)?;
+            }
+            print(&serde_json::json!({ "loaded": count, "db": path }));
+        }
+        Command::Counter => {
+            counter::run(&mut store).map_err(|e| StoreError::Corrupt(e.to_string()))?
+        }
+    }
+    Ok(())
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            if e.is_internal() {
+                eprintln!("internal error: {e}");
+            }
+            eprintln!(
+                "{}",
+                serde_json::to_string(&serde_json::json!({ "error": e }))
+                    .expect("errors serialise")
+            );
+            let bad_input = matches!(
+                e,
+                StoreError::Invalid(_) | StoreError::Duplicate(_) | StoreError::NotFound(_)
+            );
+            ExitCode::from(if bad_input { 2 } else { 1 })
+        }
+    }
+}
