@@ -105,7 +105,7 @@ fn record_sale_in(
 #[derive(Debug, Clone, PartialEq)]
 pub enum SaleCustomer {
     Known(Uuid),
-    FindOrCreate(CustomerInput),
+    FindOrCreate(Box<CustomerInput>),
 }
 
 impl Store {

@@ -161,11 +161,11 @@ struct SaleArgs {
     #[arg(long, default_value = "USD")]
     currency: String,
     #[arg(long, value_enum, default_value = "cash")]
-    payment: Payment,
+    payment: Method,
 }
 
 #[derive(clap::ValueEnum, Clone, Copy, Debug)]
-enum Payment {
+enum Method {
     Cash,
     Card,
     MobilePayment,
@@ -174,15 +174,15 @@ enum Payment {
     Other,
 }
 
-impl From<Payment> for PaymentMethod {
-    fn from(p: Payment) -> Self {
+impl From<Method> for PaymentMethod {
+    fn from(p: Method) -> Self {
         match p {
-            Payment::Cash => PaymentMethod::Cash,
-            Payment::Card => PaymentMethod::Card,
-            Payment::MobilePayment => PaymentMethod::MobilePayment,
-            Payment::Transfer => PaymentMethod::Transfer,
-            Payment::Zelle => PaymentMethod::Zelle,
-            Payment::Other => PaymentMethod::Other,
+            Method::Cash => PaymentMethod::Cash,
+            Method::Card => PaymentMethod::Card,
+            Method::MobilePayment => PaymentMethod::MobilePayment,
+            Method::Transfer => PaymentMethod::Transfer,
+            Method::Zelle => PaymentMethod::Zelle,
+            Method::Other => PaymentMethod::Other,
         }
     }
 }
@@ -240,7 +240,7 @@ fn run(cli: Cli) -> Result<(), StoreError> {
             })?;
             let who = match a.customer {
                 Some(id) => SaleCustomer::Known(id),
-                None => SaleCustomer::FindOrCreate(a.find_or_create.into()),
+                None => SaleCustomer::FindOrCreate(Box::new(a.find_or_create.into())),
             };
             let input = SaleInput {
                 lines: vec![],
