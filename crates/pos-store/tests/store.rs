@@ -257,7 +257,13 @@ fn checkout_reactivates_an_inactive_customer_and_records_the_sale() {
     );
     let (sale, found) = s
         .checkout(
-            &SaleCustomer::FindOrCreate(Box::new(input("Juan", "Pérez", Some("04141234567"), None, None))),
+            &SaleCustomer::FindOrCreate(Box::new(input(
+                "Juan",
+                "Pérez",
+                Some("04141234567"),
+                None,
+                None,
+            ))),
             &cash(1250),
         )
         .unwrap();
@@ -473,8 +479,7 @@ fn pulled_rows_join_with_unpushed_local_edits() {
     )
     .unwrap();
     assert!(
-        s.get_customer(c.id).unwrap().unwrap().clocks["notes"].wall_ms
-            > local_city_clock.wall_ms
+        s.get_customer(c.id).unwrap().unwrap().clocks["notes"].wall_ms > local_city_clock.wall_ms
     );
 }
 
