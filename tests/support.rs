@@ -20,8 +20,13 @@ pub fn binary(name: &str) -> PathBuf {
     static BUILT: OnceLock<()> = OnceLock::new();
     let path = target_dir().join(name);
     BUILT.get_or_init(|| {
-        let status = Command::new(env!("CARGO"))
-            .args(["build", "--quiet", "--bins", "--workspace"])
+        // Build with the profile these tests were built with, into the same target directory.
+        let mut build = Command::new(env!("CARGO"));
+        build.args(["build", "--quiet", "--bins", "--workspace"]);
+        if !cfg!(debug_assertions) {
+            build.arg("--release");
+        }
+        let status = build
             .current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/.."))
             .status()
             .expect("run cargo build");

@@ -153,3 +153,29 @@ fn demo_data_loads_without_queueing_and_is_searchable() {
     );
     assert_eq!(page["results"].as_array().unwrap().len(), 5);
 }
+
+#[test]
+fn update_changes_only_the_given_fields() {
+    let t = Terminal::new();
+    let c = t.ok(&[
+        "add",
+        "--name",
+        "Eva",
+        "--surname",
+        "Luna",
+        "--phone",
+        "0416-555.12.34",
+        "--city",
+        "Coro",
+        "--cedula",
+        "V-9.876.543",
+    ]);
+    let id = c["id"].as_str().unwrap();
+    let updated = t.ok(&["update", id, "--email", "eva@luna.com"]);
+    assert_eq!(updated["email"], "eva@luna.com");
+    assert_eq!(
+        updated["city"], "Coro",
+        "fields not given stay as they were"
+    );
+    assert_eq!(updated["identification"], "V-9876543");
+}

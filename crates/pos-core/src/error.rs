@@ -31,6 +31,7 @@ pub enum ErrorCode {
     TimeZoneInvalid,
     Duplicate,
     InvalidChoice,
+    NotFound,
 }
 
 impl ErrorCode {
@@ -52,6 +53,7 @@ impl ErrorCode {
             Self::TimeZoneInvalid => "time_zone_invalid",
             Self::Duplicate => "duplicate",
             Self::InvalidChoice => "invalid_choice",
+            Self::NotFound => "not_found",
         }
     }
 
@@ -105,7 +107,44 @@ impl ErrorCode {
             (Duplicate, Lang::Es) => "Otro cliente ya tiene este valor.",
             (InvalidChoice, Lang::En) => "This value is not one of the allowed choices.",
             (InvalidChoice, Lang::Es) => "Este valor no es una de las opciones permitidas.",
+            (NotFound, Lang::En) => "No record with this id exists.",
+            (NotFound, Lang::Es) => "No existe ningún registro con este id.",
         }
+    }
+}
+
+impl ErrorCode {
+    const ALL: [ErrorCode; 17] = [
+        Self::Required,
+        Self::TooLong,
+        Self::PhoneOrEmailRequired,
+        Self::PhoneInvalid,
+        Self::EmailInvalid,
+        Self::IdentificationInvalid,
+        Self::RifCheckDigit,
+        Self::PassportInvalid,
+        Self::DateInFuture,
+        Self::DateInvalid,
+        Self::AmountInvalid,
+        Self::CurrencyInvalid,
+        Self::LinesInvalid,
+        Self::TimeZoneInvalid,
+        Self::Duplicate,
+        Self::InvalidChoice,
+        Self::NotFound,
+    ];
+
+    /// The code with this API name.
+    pub fn from_name(name: &str) -> Option<ErrorCode> {
+        Self::ALL.into_iter().find(|c| c.as_str() == name)
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for ErrorCode {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let name = String::deserialize(d)?;
+        Self::from_name(&name)
+            .ok_or_else(|| serde::de::Error::custom(format!("unknown error code {name:?}")))
     }
 }
 
@@ -121,8 +160,8 @@ impl Serialize for ErrorCode {
     }
 }
 
-/// One problem with one field.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// One problem with one field. Serialises with both messages; reads back from field and code.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize)]
 pub struct FieldError {
     pub field: String,
     pub code: ErrorCode,
@@ -141,7 +180,7 @@ impl Serialize for FieldError {
 }
 
 /// Every field error of one input, reported together so a form can show them all at once.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, thiserror::Error)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, serde::Deserialize, thiserror::Error)]
 #[serde(transparent)]
 pub struct ValidationErrors(pub Vec<FieldError>);
 
@@ -156,6 +195,14 @@ impl fmt::Display for ValidationErrors {
 }
 
 impl ValidationErrors {
+    /// Errors for a single field.
+    pub fn one(field: impl Into<String>, code: ErrorCode) -> Self {
+        Self(vec![FieldError {
+            field: field.into(),
+            code,
+        }])
+    }
+
     pub fn push(&mut self, field: impl Into<String>, code: ErrorCode) {
         self.0.push(FieldError {
             field: field.into(),
@@ -179,5 +226,22 @@ impl ValidationErrors {
         } else {
             Err(self)
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_code_round_trips_by_name() {
+        for code in ErrorCode::ALL {
+            assert_eq!(ErrorCode::from_name(code.as_str()), Some(code));
+            assert!(!code.message(Lang::Es).is_empty() && !code.message(Lang::En).is_empty());
+        }
+        let errors = ValidationErrors::one("phone", ErrorCode::PhoneInvalid);
+        let back: ValidationErrors =
+            serde_json::from_value(serde_json::to_value(&errors).unwrap()).unwrap();
+        assert_eq!(back, errors);
     }
 }

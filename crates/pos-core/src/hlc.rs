@@ -157,6 +157,20 @@ mod tests {
     }
 
     #[test]
+    fn counter_overflow_moves_to_the_next_millisecond() {
+        let mut c = HlcClock::new(
+            1,
+            Hlc {
+                wall_ms: 10,
+                counter: u32::MAX,
+                node: 1,
+            },
+        );
+        let next = c.tick(5);
+        assert_eq!((next.wall_ms, next.counter), (11, 0));
+    }
+
+    #[test]
     fn observe_orders_after_remote_and_refuses_far_future() {
         let mut c = HlcClock::new(1, Hlc::ZERO);
         let remote = Hlc {

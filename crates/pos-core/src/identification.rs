@@ -33,15 +33,41 @@ impl Identification {
     }
 }
 
-/// Smallest and largest plausible cédula numbers (six to nine significant digits).
+/// Smallest and largest plausible cédula numbers (six to eight significant digits; no cédula
+/// has been issued past 99,999,999).
 const CEDULA_MIN: u32 = 100_000;
-const CEDULA_MAX: u32 = 999_999_999;
+const CEDULA_MAX: u32 = 99_999_999;
+
+fn is_separator(c: char) -> bool {
+    matches!(c, ' ' | '.' | '-' | '_' | '/' | ',' | ':')
+}
+
+/// Drops a leading `CI`, `C.I.` or `C.I:` ("cédula de identidad"), as written on forms.
+fn strip_ci_prefix(raw: &str) -> &str {
+    let t = raw.trim_start();
+    let upper: String = t.chars().take(5).flat_map(char::to_uppercase).collect();
+    for prefix in ["C.I.", "C.I", "CI."] {
+        if upper.starts_with(prefix) {
+            return t[prefix.len()..].trim_start_matches(is_separator);
+        }
+    }
+    if upper.starts_with("CI")
+        && t[2..].starts_with(|c: char| is_separator(c) || c.is_ascii_digit() || "VEve".contains(c))
+    {
+        return t[2..].trim_start_matches(is_separator);
+    }
+    t
+}
 
 /// Parses a cédula or RIF written in any common form. A bare number is read as a `V` cédula.
+///
+/// A RIF is recognised by its type letter (J, P, G), by nine digits after V or E, or by a single
+/// check digit set apart by a separator (`V-1234567-8`, `V 11470283 4`).
 pub fn parse_identification(raw: &str) -> Result<Identification, ErrorCode> {
-    let compact: String = raw
+    let text = strip_ci_prefix(raw).trim();
+    let compact: String = text
         .chars()
-        .filter(|c| !matches!(c, ' ' | '.' | '-' | '_' | '/' | ','))
+        .filter(|c| !is_separator(*c))
         .flat_map(char::to_uppercase)
         .collect();
     let (letter, digits) = match compact.chars().next() {
@@ -52,23 +78,61 @@ pub fn parse_identification(raw: &str) -> Result<Identification, ErrorCode> {
     if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
         return Err(ErrorCode::IdentificationInvalid);
     }
-    let has_explicit_dashes = raw.matches('-').count();
+    let check_digit_set_apart = text.rfind(is_separator).is_some_and(|i| {
+        let tail = &text[i + 1..];
+        tail.len() == 1
+            && tail.bytes().all(|b| b.is_ascii_digit())
+            && text[..i].chars().any(|c| c.is_ascii_digit())
+    });
     match letter {
-        // Nine digits with a V/E prefix is a RIF of a natural person when the trailing digit is a
-        // valid check digit written after a second dash; otherwise it is a long cédula.
-        'V' | 'E' if digits.len() == 9 && has_explicit_dashes >= 2 => parse_rif(letter, digits),
-        'V' | 'E' => {
-            let number: u32 = digits
-                .parse()
-                .map_err(|_| ErrorCode::IdentificationInvalid)?;
-            if (CEDULA_MIN..=CEDULA_MAX).contains(&number) {
-                Ok(Identification::Cedula { letter, number })
-            } else {
-                Err(ErrorCode::IdentificationInvalid)
+        'V' | 'E' if digits.len() == 9 || check_digit_set_apart => {
+            match parse_rif(letter, digits) {
+                // `V-012345678` is a zero-padded cédula, unless its last digit checks as a RIF's.
+                Err(_) if !check_digit_set_apart && digits.starts_with('0') => {
+                    parse_cedula(letter, digits)
+                }
+                rif => rif,
             }
         }
+        'V' | 'E' => parse_cedula(letter, digits),
         'J' | 'P' | 'G' => parse_rif(letter, digits),
         _ => Err(ErrorCode::IdentificationInvalid),
+    }
+}
+
+/// The canonical prefixes a partly typed cédula could start: `v12.34` → `["V-1234"]`, a bare
+/// `1234` → `["V-1234", "E-1234"]`. `None` when the text is not cédula-like.
+pub fn identification_prefixes(raw: &str) -> Vec<String> {
+    let text = strip_ci_prefix(raw).trim();
+    let compact: String = text
+        .chars()
+        .filter(|c| !is_separator(*c))
+        .flat_map(char::to_uppercase)
+        .collect();
+    let (letters, digits) = compact.split_at(
+        compact
+            .find(|c: char| c.is_ascii_digit())
+            .unwrap_or(compact.len()),
+    );
+    if digits.len() < 3 || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return Vec::new();
+    }
+    let digits = digits.trim_start_matches('0');
+    match letters {
+        "" => vec![format!("V-{digits}"), format!("E-{digits}")],
+        "V" | "E" => vec![format!("{letters}-{digits}")],
+        _ => Vec::new(),
+    }
+}
+
+fn parse_cedula(letter: char, digits: &str) -> Result<Identification, ErrorCode> {
+    let number: u32 = digits
+        .parse()
+        .map_err(|_| ErrorCode::IdentificationInvalid)?;
+    if (CEDULA_MIN..=CEDULA_MAX).contains(&number) {
+        Ok(Identification::Cedula { letter, number })
+    } else {
+        Err(ErrorCode::IdentificationInvalid)
     }
 }
 
@@ -147,31 +211,50 @@ mod tests {
 
     #[test]
     fn rejects_bad_cedulas() {
-        for bad in ["", "V-", "X-12345678", "V-12a45678", "V-1234", "V-0", "abc"] {
+        for bad in [
+            "",
+            "V-",
+            "X-12345678",
+            "V-12a45678",
+            "V-1234",
+            "V-0",
+            "abc",
+            "V-123456789012",
+        ] {
             assert!(canon(bad).is_err(), "{bad} should be rejected");
         }
     }
 
     #[test]
     fn rif_with_check_digit() {
-        // Published example of a valid natural-person RIF.
-        assert_eq!(canon("V-11470283-4").as_deref(), Ok("V-11470283-4"));
-        // Without the second dash nine digits after V read as a (long) cédula, never a RIF.
-        assert_eq!(canon("v114702834").as_deref(), Ok("V-114702834"));
-        let check = rif_check_digit('J', 30_071_406).unwrap();
+        // Examples worked by hand from the SENIAT rule, independent of `rif_check_digit`:
+        // python-stdnum's V-11470283-4, SENIAT's own G-20000303-0, and J-00006372-9.
+        for (form, canonical) in [
+            ("V-11470283-4", "V-11470283-4"),
+            ("v114702834", "V-11470283-4"),
+            ("V 11470283 4", "V-11470283-4"),
+            ("G-20000303-0", "G-20000303-0"),
+            ("g200003030", "G-20000303-0"),
+            ("J-00006372-9", "J-00006372-9"),
+            ("j-6372-9", "J-00006372-9"),
+        ] {
+            assert_eq!(canon(form).as_deref(), Ok(canonical), "{form}");
+        }
+        // A seven-digit body with its check digit set apart is a RIF, not the cédula V-12345678.
+        let check = rif_check_digit('V', 1_234_567).unwrap();
         assert_eq!(
-            canon(&format!("j-30071406-{check}")),
-            Ok(format!("J-30071406-{check}"))
+            canon(&format!("V-1234567-{check}")),
+            Ok(format!("V-01234567-{check}"))
         );
-        assert_eq!(
-            canon(&format!("J300714 06{check}")),
-            Ok(format!("J-30071406-{check}"))
-        );
-        let g = rif_check_digit('G', 2_000_004).unwrap();
-        assert_eq!(
-            canon(&format!("G-2000004-{g}")),
-            Ok(format!("G-02000004-{g}"))
-        );
+    }
+
+    #[test]
+    fn cedula_prefixes_for_incremental_lookup() {
+        assert_eq!(identification_prefixes("v12.34"), vec!["V-1234"]);
+        assert_eq!(identification_prefixes("V 12 345"), vec!["V-12345"]);
+        assert_eq!(identification_prefixes("1234"), vec!["V-1234", "E-1234"]);
+        assert!(identification_prefixes("12").is_empty());
+        assert!(identification_prefixes("perez").is_empty());
     }
 
     #[test]

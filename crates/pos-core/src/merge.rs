@@ -194,10 +194,13 @@ pub enum MatchDecision {
 
 impl MatchDecision {
     /// Keys the merge must not copy into the target because another customer owns them.
-    pub fn keys_owned_elsewhere(&self) -> Vec<KeyKind> {
+    pub fn keys_owned_elsewhere(&self, hits: &KeyHits) -> Vec<KeyKind> {
         match self {
             Self::Create => Vec::new(),
-            Self::Merge { conflicts, .. } => conflicts.iter().map(|c| c.key).collect(),
+            Self::Merge { target, .. } => KeyKind::PRIORITY
+                .into_iter()
+                .filter(|&k| hits.get(k).is_some_and(|id| id != *target))
+                .collect(),
         }
     }
 }
@@ -212,7 +215,11 @@ pub fn decide(hits: &KeyHits) -> MatchDecision {
     };
     let mut conflicts: Vec<ReviewConflict> = Vec::new();
     for key in KeyKind::PRIORITY {
-        if let Some(other) = hits.get(key).filter(|&id| id != target) {
+        // One review per other customer, named by the highest-priority key they share.
+        if let Some(other) = hits
+            .get(key)
+            .filter(|&id| id != target && !conflicts.iter().any(|c| c.other == id))
+        {
             conflicts.push(ReviewConflict { key, other });
         }
     }
@@ -270,6 +277,30 @@ mod tests {
     }
 
     #[test]
+    fn two_keys_of_the_same_other_customer_open_one_review() {
+        let hits = KeyHits {
+            phone: Some(id(1)),
+            email: Some(id(2)),
+            passport: Some(id(2)),
+            identification: None,
+        };
+        let MatchDecision::Merge { conflicts, .. } = decide(&hits) else {
+            panic!()
+        };
+        assert_eq!(
+            conflicts,
+            vec![ReviewConflict {
+                key: KeyKind::Email,
+                other: id(2)
+            }]
+        );
+        assert_eq!(
+            decide(&hits).keys_owned_elsewhere(&hits),
+            vec![KeyKind::Email, KeyKind::Passport]
+        );
+    }
+
+    #[test]
     fn passport_decides_when_phone_and_email_miss() {
         let hits = KeyHits {
             passport: Some(id(3)),
@@ -280,7 +311,7 @@ mod tests {
         assert!(
             matches!(d, MatchDecision::Merge { target, matched_by: KeyKind::Passport, .. } if target == id(3))
         );
-        assert_eq!(d.keys_owned_elsewhere(), vec![KeyKind::Identification]);
+        assert_eq!(d.keys_owned_elsewhere(&hits), vec![KeyKind::Identification]);
     }
 
     #[test]

@@ -26,8 +26,10 @@ pub struct SaleLine {
 }
 
 impl SaleLine {
-    pub fn total_minor(&self) -> i64 {
-        (self.quantity * self.unit_price_minor as f64).round() as i64
+    /// The line's amount, or `None` when it does not fit (absurd quantities).
+    pub fn total_minor(&self) -> Option<i64> {
+        let total = (self.quantity * self.unit_price_minor as f64).round();
+        (total.is_finite() && total.abs() < 9.0e15).then_some(total as i64)
     }
 }
 
@@ -56,45 +58,39 @@ pub struct SaleInput {
     pub payment_method: PaymentMethod,
 }
 
-/// Reads an amount typed by a person (`12.50`, `12,50`, `1.234,50`, `1,234.50`, `7`) as minor
-/// units (cents). The last `.` or `,` followed by one or two digits is the decimal separator.
+/// Reads an amount typed by a person (`12.50`, `12,50`, `1.234,50`, `1,234.50`, `1.234`, `7`) as
+/// minor units (cents). A `.` or `,` followed by one or two digits at the end is the decimal
+/// separator; any other separator groups thousands and must be followed by exactly three digits.
 pub fn parse_amount_minor(raw: &str) -> Result<i64, ErrorCode> {
-    let t: String = raw
-        .trim()
-        .chars()
-        .filter(|c| !c.is_whitespace() && *c != '_')
-        .collect();
-    if t.is_empty() || t.starts_with('-') {
-        return Err(ErrorCode::AmountInvalid);
-    }
+    let t: String = raw.chars().filter(|c| !c.is_whitespace()).collect();
+    let invalid = ErrorCode::AmountInvalid;
     let (int_part, frac_part) = match t.rfind(['.', ',']) {
-        Some(i) if t.len() - i - 1 <= 2 => (&t[..i], &t[i + 1..]),
+        Some(i) if (1..=2).contains(&(t.len() - i - 1)) => (&t[..i], &t[i + 1..]),
         _ => (t.as_str(), ""),
     };
-    let int_digits: String = int_part
-        .chars()
-        .filter(|c| !matches!(c, '.' | ','))
-        .collect();
-    if int_digits.is_empty() && frac_part.is_empty()
-        || !int_digits
+    let mut groups = int_part.split(['.', ',']);
+    let first = groups.next().unwrap_or_default();
+    let rest: Vec<&str> = groups.collect();
+    let grouped_ok = rest.is_empty()
+        || (rest.iter().all(|g| g.len() == 3)
+            && (1..=3).contains(&first.len())
+            && !first.starts_with('0'));
+    let digits: String = std::iter::once(first).chain(rest.iter().copied()).collect();
+    if digits.is_empty()
+        || !grouped_ok
+        || !digits
             .chars()
             .chain(frac_part.chars())
             .all(|c| c.is_ascii_digit())
     {
-        return Err(ErrorCode::AmountInvalid);
+        return Err(invalid);
     }
-    let units: i64 = if int_digits.is_empty() {
-        0
-    } else {
-        int_digits.parse().map_err(|_| ErrorCode::AmountInvalid)?
-    };
-    let cents: i64 = format!("{frac_part:0<2}")
-        .parse()
-        .map_err(|_| ErrorCode::AmountInvalid)?;
+    let units: i64 = digits.parse().map_err(|_| invalid)?;
+    let cents: i64 = format!("{frac_part:0<2}").parse().map_err(|_| invalid)?;
     units
         .checked_mul(100)
         .and_then(|u| u.checked_add(cents))
-        .ok_or(ErrorCode::AmountInvalid)
+        .ok_or(invalid)
 }
 
 /// Checks a sale and returns its total in minor units.
@@ -109,7 +105,13 @@ pub fn validate_sale(input: &SaleInput) -> Result<i64, ValidationErrors> {
     if !lines_ok {
         errors.push("lines", ErrorCode::LinesInvalid);
     }
-    let from_lines: i64 = input.lines.iter().map(SaleLine::total_minor).sum();
+    let from_lines = input.lines.iter().try_fold(0i64, |sum, line| {
+        line.total_minor().and_then(|t| sum.checked_add(t))
+    });
+    let Some(from_lines) = from_lines else {
+        errors.push("lines", ErrorCode::AmountInvalid);
+        return Err(errors);
+    };
     let total = match input.total_minor {
         Some(t) if t < 0 || (!input.lines.is_empty() && t != from_lines) => {
             errors.push("total_minor", ErrorCode::AmountInvalid);
@@ -171,7 +173,9 @@ mod tests {
         ] {
             assert_eq!(parse_amount_minor(raw), Ok(minor), "{raw}");
         }
-        for bad in ["", "-3", "abc", "1.2.3x", "."] {
+        for bad in [
+            "", "-3", "abc", "1.2.3x", ".", "0.125", "1.2345", "12,34,5", "1234.567", ".5",
+        ] {
             assert_eq!(
                 parse_amount_minor(bad),
                 Err(ErrorCode::AmountInvalid),

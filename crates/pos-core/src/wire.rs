@@ -1,10 +1,14 @@
 //! Sync wire types: the changes a terminal queues in its outbox and pushes, and the server's
 //! answer for each.
 
+use crate::customer::Customer;
 use crate::error::ValidationErrors;
+use crate::hlc::Hlc;
 use crate::merge::FieldMap;
+use crate::preferences::Preferences;
 use crate::sale::Sale;
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 use uuid::Uuid;
 
 /// What a change is about and its content.
@@ -47,12 +51,63 @@ pub struct Change {
 }
 
 /// The server's answer for one pushed change.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "status", rename_all = "snake_case")]
 pub enum ChangeOutcome {
     Applied,
-    MergedInto { target: Uuid },
-    Rejected { errors: ValidationErrors },
+    /// The change's customer turned out to be `target`: the terminal rewrites its references.
+    MergedInto {
+        target: Uuid,
+    },
+    Rejected {
+        errors: ValidationErrors,
+    },
+}
+
+/// `POST /api/v1/sync/push`: a batch of outbox entries, oldest first.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PushRequest {
+    pub changes: Vec<Change>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ChangeResult {
+    pub change_id: Uuid,
+    #[serde(flatten)]
+    pub outcome: ChangeOutcome,
+}
+
+/// One result per pushed change, in the order sent.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PushResponse {
+    pub results: Vec<ChangeResult>,
+}
+
+/// One entity in a pull page: the whole current row, so applying it twice is harmless. A
+/// customer with `merged_into` set is a remap: references to it move to the survivor.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "entity", rename_all = "snake_case")]
+pub enum PulledItem {
+    Customer {
+        customer: Box<Customer>,
+    },
+    Preferences {
+        customer_id: Uuid,
+        preferences: Preferences,
+        clocks: BTreeMap<String, Hlc>,
+    },
+    Sale {
+        sale: Sale,
+    },
+}
+
+/// `GET /api/v1/sync/pull?cursor=…`: changes after `cursor` in the organisation's sequence.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PullResponse {
+    pub items: Vec<PulledItem>,
+    /// Pass back as `cursor` for the next page.
+    pub cursor: i64,
+    pub has_more: bool,
 }
 
 #[cfg(test)]

@@ -137,6 +137,9 @@ proptest! {
                     prop_assert_ne!(c.other, target);
                     prop_assert_eq!(h.get(c.key), Some(c.other));
                 }
+                // Every other customer hit gets exactly one review.
+                let others: std::collections::BTreeSet<_> = KeyKind::PRIORITY.into_iter().filter_map(|k| h.get(k)).filter(|id| *id != target).collect();
+                prop_assert_eq!(others.len(), conflicts.len());
             }
         }
     }

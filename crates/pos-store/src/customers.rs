@@ -67,6 +67,23 @@ pub(crate) fn live_customer(conn: &Connection, id: Uuid) -> Result<Customer> {
         .ok_or(StoreError::NotFound(id))
 }
 
+/// Follows `merged_into` links from `id` to the customer that survived.
+pub(crate) fn resolve_customer(conn: &Connection, id: Uuid) -> Result<Option<Customer>> {
+    let mut current = get_customer(conn, id)?;
+    for _ in 0..16 {
+        match current {
+            Some(Customer {
+                merged_into: Some(next),
+                ..
+            }) => current = get_customer(conn, next)?,
+            other => return Ok(other),
+        }
+    }
+    Err(StoreError::Corrupt(format!(
+        "merge chain from {id} does not end"
+    )))
+}
+
 /// For each key, the live customer that holds it (other than `except`).
 pub(crate) fn key_hits(
     conn: &Connection,
@@ -205,7 +222,8 @@ pub(crate) fn find_or_create_in(
     valid: &ValidCustomer,
     reactivate: bool,
 ) -> Result<FindOrCreate> {
-    let decision = decide(&key_hits(conn, &valid.keys(), None)?);
+    let hits = key_hits(conn, &valid.keys(), None)?;
+    let decision = decide(&hits);
     let MatchDecision::Merge {
         target,
         matched_by,
@@ -226,7 +244,7 @@ pub(crate) fn find_or_create_in(
     let merged = merge_into(
         &current,
         &content_fields(valid, ctx.hlc),
-        &decision.keys_owned_elsewhere(),
+        &decision.keys_owned_elsewhere(&hits),
     );
     let mut update = changed(&current, merged);
     let reactivated = reactivate && !customer.is_active;
@@ -256,19 +274,7 @@ impl Store {
 
     /// Follows `merged_into` links to the customer that survived, if `id` was merged away.
     pub fn resolve_customer(&self, id: Uuid) -> Result<Option<Customer>> {
-        let mut current = get_customer(&self.conn, id)?;
-        for _ in 0..16 {
-            match current {
-                Some(Customer {
-                    merged_into: Some(next),
-                    ..
-                }) => current = get_customer(&self.conn, next)?,
-                other => return Ok(other),
-            }
-        }
-        Err(StoreError::Corrupt(format!(
-            "merge chain from {id} does not end"
-        )))
+        resolve_customer(&self.conn, id)
     }
 
     /// Manual capture: validates and creates a customer, refusing an identifier that another

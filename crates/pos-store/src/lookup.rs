@@ -6,6 +6,7 @@
 use crate::rows::{customer_from_row, ts, CUSTOMER_COLUMNS, CUSTOMER_COLUMNS_C};
 use crate::{Result, Store};
 use chrono::{DateTime, Utc};
+use pos_core::identification::identification_prefixes;
 use pos_core::keys::{normalize_email, normalize_identification, normalize_passport};
 use pos_core::phone::{normalize_phone, phone_prefix};
 use pos_core::text::fold;
@@ -52,43 +53,25 @@ fn exact_candidates(q: &str) -> Vec<(KeyKind, String)> {
 /// Identifier prefixes a partly typed text could start.
 fn prefix_candidates(q: &str) -> Vec<(KeyKind, String)> {
     let t = q.trim();
-    let mut out = Vec::new();
-    if t.contains(char::is_whitespace)
-        && !t
-            .chars()
-            .all(|c| c.is_ascii_digit() || " +-.()".contains(c))
-    {
-        return out;
+    let has_digit = t.chars().any(|c| c.is_ascii_digit());
+    if t.contains('@') || (t.contains('.') && !has_digit && !t.contains(char::is_whitespace)) {
+        return vec![(KeyKind::Email, t.to_lowercase())];
     }
-    if t.contains('@')
-        || (t.len() >= 3 && t.contains('.') && !t.chars().any(|c| c.is_ascii_digit()))
-    {
-        out.push((KeyKind::Email, t.to_lowercase()));
-        return out;
-    }
-    out.extend(phone_prefix(t).map(|p| (KeyKind::Phone, p)));
+    let mut out: Vec<(KeyKind, String)> = phone_prefix(t)
+        .map(|p| (KeyKind::Phone, p))
+        .into_iter()
+        .collect();
+    out.extend(
+        identification_prefixes(t)
+            .into_iter()
+            .map(|p| (KeyKind::Identification, p)),
+    );
     let compact: String = t
         .chars()
-        .filter(|c| c.is_ascii_alphanumeric())
+        .filter(|c| !matches!(c, ' ' | '-'))
         .flat_map(char::to_uppercase)
         .collect();
-    let digits = compact.trim_start_matches(|c: char| c.is_ascii_alphabetic());
-    let letters = &compact[..compact.len() - digits.len()];
-    if digits.len() >= 3 && digits.bytes().all(|b| b.is_ascii_digit()) {
-        let digits = digits.trim_start_matches('0');
-        match letters {
-            "" => {
-                out.push((KeyKind::Identification, format!("V-{digits}")));
-                out.push((KeyKind::Identification, format!("E-{digits}")));
-            }
-            l if l.len() == 1 => out.push((KeyKind::Identification, format!("{l}-{digits}"))),
-            _ => {}
-        }
-    }
-    if compact.len() >= 3
-        && compact.chars().any(|c| c.is_ascii_digit())
-        && compact.len() == t.chars().filter(|c| !" -".contains(*c)).count()
-    {
+    if compact.len() >= 3 && has_digit && compact.chars().all(|c| c.is_ascii_alphanumeric()) {
         out.push((KeyKind::Passport, compact));
     }
     out
@@ -240,26 +223,41 @@ pub(crate) fn search(conn: &Connection, q: &SearchQuery) -> Result<Page<Customer
     let page = q.page.max(1);
     let mut filters = vec!["c.merged_into IS NULL".to_owned()];
     let mut params: Vec<SqlValue> = Vec::new();
+    if let Some(text) = q.search.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+        // The same reading of the text as quick lookup, as one SQL condition, so counts and
+        // pages cover every match.
+        let mut any_of: Vec<String> = Vec::new();
+        for (kind, key) in exact_candidates(text) {
+            params.push(key.into());
+            any_of.push(format!("c.{} = ?{}", kind.field(), params.len()));
+        }
+        for (kind, prefix) in prefix_candidates(text) {
+            params.push(prefix_end(&prefix).into());
+            params.push(prefix.into());
+            let n = params.len();
+            any_of.push(format!(
+                "(c.{col} >= ?{n} AND c.{col} < ?{})",
+                n - 1,
+                col = kind.field()
+            ));
+        }
+        if let Some(fts) = fts_query(text) {
+            params.push(fts.into());
+            any_of.push(format!(
+                "c.seq IN (SELECT rowid FROM customers_fts WHERE customers_fts MATCH ?{})",
+                params.len()
+            ));
+        }
+        filters.push(if any_of.is_empty() {
+            "0".to_owned()
+        } else {
+            format!("({})", any_of.join(" OR "))
+        });
+    }
     let mut param = |filters: &mut Vec<String>, sql: &str, v: SqlValue| {
         params.push(v);
         filters.push(sql.replace('?', &format!("?{}", params.len())));
     };
-    if let Some(text) = q.search.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
-        // Identifier-like text goes through the same indexes as quick lookup; names through FTS.
-        let ids: Vec<String> = quick_lookup(conn, text, MAX_PAGE_SIZE as usize)?
-            .into_iter()
-            .map(|h| h.customer.id.to_string())
-            .collect();
-        let list = ids
-            .iter()
-            .map(|id| format!("'{id}'"))
-            .collect::<Vec<_>>()
-            .join(",");
-        match fts_query(text) {
-            Some(fts) => param(&mut filters, &format!("(c.id IN ({list}) OR c.seq IN (SELECT rowid FROM customers_fts WHERE customers_fts MATCH ?))"), fts.into()),
-            None => filters.push(format!("c.id IN ({list})")),
-        }
-    }
     if let Some(active) = q.is_active {
         param(&mut filters, "c.is_active = ?", (active as i64).into());
     }

@@ -83,7 +83,8 @@ pub fn customer_from_row(row: &Row<'_>) -> rusqlite::Result<Customer> {
         address: row.get(10)?,
         city: row.get(11)?,
         notes: row.get(12)?,
-        source: Source::parse(&source).unwrap_or_default(),
+        source: Source::parse(&source)
+            .ok_or_else(|| conv_err(13, ClockFormatError(format!("unknown source {source:?}"))))?,
         service_type: row.get(14)?,
         is_active: row.get(15)?,
         last_activity: get_opt_ts(row, 16)?,
@@ -161,7 +162,7 @@ pub fn encode_clocks(clocks: &BTreeMap<String, Hlc>) -> String {
 }
 
 #[derive(Debug, thiserror::Error)]
-#[error("malformed field clocks: {0}")]
+#[error("malformed row: {0}")]
 pub struct ClockFormatError(String);
 
 pub fn decode_clocks(text: &str) -> std::result::Result<BTreeMap<String, Hlc>, ClockFormatError> {
@@ -174,6 +175,9 @@ pub fn decode_clocks(text: &str) -> std::result::Result<BTreeMap<String, Hlc>, C
         .collect();
     for part in parts {
         let (field, clock) = part.split_once('=').ok_or_else(err)?;
+        if !MERGED_FIELDS.contains(&field) {
+            return Err(err());
+        }
         if clock.is_empty() {
             clocks.remove(field);
         } else {
@@ -207,5 +211,9 @@ mod tests {
         clocks.remove("notes");
         assert_eq!(decode_clocks(&encode_clocks(&clocks)).unwrap(), clocks);
         assert!(decode_clocks("nonsense").is_err());
+        assert!(
+            decode_clocks(&format!("{a};shoe_size={b}")).is_err(),
+            "unknown fields are refused"
+        );
     }
 }

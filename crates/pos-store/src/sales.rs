@@ -1,11 +1,11 @@
 //! Sales at the checkout: recording a sale for a customer (finding or creating the customer in
 //! the same transaction), purchase history and the sales summary.
 
-use crate::customers::{find_or_create_in, live_customer, FindOrCreate};
+use crate::customers::{find_or_create_in, resolve_customer, FindOrCreate};
 use crate::lookup::Page;
 use crate::outbox::enqueue;
 use crate::rows::{get_json, get_opt_uuid, get_ts, get_uuid, ts, upsert_customer};
-use crate::{Result, Store, WriteCtx};
+use crate::{Result, Store, StoreError, WriteCtx};
 use chrono::{DateTime, Utc};
 use pos_core::sale::validate_sale;
 use pos_core::wire::ChangeBody;
@@ -78,7 +78,11 @@ fn record_sale_in(
     input: &SaleInput,
     total_minor: i64,
 ) -> Result<Sale> {
-    let mut customer = live_customer(conn, customer_id)?;
+    // A customer picked before a sync merged it away is sold to as its survivor.
+    let mut customer = resolve_customer(conn, customer_id)?
+        .filter(|c| c.merged_into.is_none())
+        .ok_or(StoreError::NotFound(customer_id))?;
+    let customer_id = customer.id;
     let sale = Sale {
         id: Uuid::now_v7(),
         organization_id: ctx.identity.organization_id,

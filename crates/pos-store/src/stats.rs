@@ -30,7 +30,8 @@ pub struct Stats {
 }
 
 impl Store {
-    /// Statistics over live customers (merged-away tombstones excluded).
+    /// Statistics over live customers (merged-away tombstones excluded). Days are UTC days;
+    /// `days` is capped at ten years.
     pub fn stats(&self, today: NaiveDate, days: u32) -> Result<Stats> {
         let (total, active): (u64, u64) = self.conn.query_row(
             "SELECT count(*), coalesce(sum(is_active), 0) FROM customers WHERE merged_into IS NULL",
@@ -48,7 +49,7 @@ impl Store {
             })?;
             Ok(rows.collect::<rusqlite::Result<_>>()?)
         };
-        let first_day = today - Duration::days(i64::from(days.max(1)) - 1);
+        let first_day = today - Duration::days(i64::from(days.clamp(1, 3_660)) - 1);
         let mut stmt = self.conn.prepare_cached(
             "SELECT substr(created_at, 1, 10), count(*) FROM customers WHERE merged_into IS NULL AND created_at >= ?1 GROUP BY 1",
         )?;

@@ -443,33 +443,40 @@ fn outbox_acknowledge_reject_and_discard() {
 fn pulled_rows_join_with_unpushed_local_edits() {
     let (_d, mut s) = open();
     let c = s.create_customer(&juan()).unwrap();
-    // The server's copy has an older city write but a newer notes write.
-    let mut remote = c.clone();
-    remote.city = Some("Mérida".into());
-    remote.notes = Some("VIP".into());
     let mut edit = juan();
     edit.city = Some("Valencia".into());
     s.update_customer(c.id, &edit).unwrap();
-    let local_city_clock = s.get_customer(c.id).unwrap().unwrap().clocks["city"];
+    let local = s.get_customer(c.id).unwrap().unwrap().clocks["city"];
+    // The server's copy: an older write of city, a newer write of notes (a minute ahead).
+    let mut remote = c.clone();
+    remote.city = Some("Mérida".into());
+    remote.notes = Some("VIP".into());
     remote.clocks.insert(
         "city".into(),
         pos_core::Hlc {
-            wall_ms: local_city_clock.wall_ms - 1,
-            ..local_city_clock
+            wall_ms: local.wall_ms - 1,
+            ..local
         },
     );
-    remote.clocks.insert(
-        "notes".into(),
-        pos_core::Hlc {
-            wall_ms: local_city_clock.wall_ms + 1,
-            ..local_city_clock
-        },
-    );
+    let remote_notes = pos_core::Hlc {
+        wall_ms: local.wall_ms + 60_000,
+        counter: 0,
+        node: 42,
+    };
+    remote.clocks.insert("notes".into(), remote_notes);
     s.apply_remote_customers(&[remote]).unwrap();
     let after = s.get_customer(c.id).unwrap().unwrap();
-    assert_eq!(after.city.as_deref(), Some("Valencia"));
-    assert_eq!(after.notes.as_deref(), Some("VIP"));
-    // A later local write orders after everything pulled.
+    assert_eq!(
+        after.city.as_deref(),
+        Some("Valencia"),
+        "the newer local write survives"
+    );
+    assert_eq!(
+        after.notes.as_deref(),
+        Some("VIP"),
+        "the newer remote write is taken"
+    );
+    // A later local write orders after everything pulled, even though our wall clock is behind.
     s.update_customer(
         c.id,
         &CustomerInput {
@@ -478,8 +485,10 @@ fn pulled_rows_join_with_unpushed_local_edits() {
         },
     )
     .unwrap();
+    let notes_clock = s.get_customer(c.id).unwrap().unwrap().clocks["notes"];
     assert!(
-        s.get_customer(c.id).unwrap().unwrap().clocks["notes"].wall_ms > local_city_clock.wall_ms
+        notes_clock > remote_notes,
+        "{notes_clock:?} must follow {remote_notes:?}"
     );
 }
 
@@ -531,4 +540,70 @@ fn search_filters_orders_and_pages() {
         })
         .unwrap();
     assert_eq!(by_phone.count, 1);
+}
+
+#[test]
+fn search_counts_and_pages_every_match_of_a_broad_query() {
+    let (_d, mut s) = open();
+    let rows: Vec<_> = (0..450).map(|i| pos_demo::customer(3, i)).collect();
+    s.apply_remote_customers(&rows).unwrap();
+    let q = |search: &str, page: u32| SearchQuery {
+        search: Some(search.into()),
+        page,
+        page_size: 200,
+        ..Default::default()
+    };
+    let all = s.search(&q("0414", 1)).unwrap();
+    let expected = rows
+        .iter()
+        .filter(|c| c.phone.as_deref().unwrap().starts_with("+58414"))
+        .count() as u64;
+    assert!(expected > 0);
+    assert_eq!(
+        all.count, expected,
+        "every 0414 number, not just the first page of lookups"
+    );
+    let by_city = s
+        .search(&SearchQuery {
+            city: Some("caracas".into()),
+            page_size: 200,
+            ..Default::default()
+        })
+        .unwrap();
+    assert_eq!(
+        by_city.count,
+        rows.iter()
+            .filter(|c| c.city.as_deref() == Some("Caracas"))
+            .count() as u64
+    );
+    let second = s.search(&q("0414", 2)).unwrap();
+    assert_eq!(
+        (second.count, second.results.len() as u64),
+        (expected, expected.saturating_sub(200))
+    );
+}
+
+#[test]
+fn identifiers_typed_with_spaces_are_found_by_prefix() {
+    let (_d, mut s) = open();
+    let id = s.create_customer(&juan()).unwrap().id;
+    for q in ["V 12 345", "v-12.34", "C.I. 12.345.6"] {
+        let hits = s.quick_lookup(q, 5).unwrap();
+        assert_eq!(hits.first().map(|h| h.customer.id), Some(id), "{q}");
+    }
+}
+
+#[test]
+fn a_sale_for_a_merged_away_customer_goes_to_the_survivor() {
+    let (_d, mut s) = open();
+    let survivor = s.create_customer(&juan()).unwrap();
+    let mut loser = survivor.clone();
+    loser.id = uuid::Uuid::now_v7();
+    loser.phone = None;
+    loser.email = None;
+    loser.identification = None;
+    loser.merged_into = Some(survivor.id);
+    s.apply_remote_customers(&[loser.clone()]).unwrap();
+    let sale = s.record_sale(loser.id, &cash(500)).unwrap();
+    assert_eq!(sale.customer_id, survivor.id);
 }

@@ -32,7 +32,7 @@ enum Command {
     Add(CustomerArgs),
     /// Find the customer by phone → email → passport → cédula, or create it (checkout rule).
     FindOrCreate(CustomerArgs),
-    /// Edit a customer: the given fields replace the stored ones.
+    /// Edit a customer: the given fields replace the stored ones, the others stay.
     Update {
         id: Uuid,
         #[command(flatten)]
@@ -111,6 +111,30 @@ struct CustomerArgs {
     source: Option<String>,
     #[arg(long)]
     service_type: Option<String>,
+}
+
+impl CustomerArgs {
+    /// The stored customer with the given flags laid over it: the whole edited form.
+    fn over(self, c: &pos_core::Customer) -> CustomerInput {
+        let keep =
+            |given: Option<String>, stored: &Option<String>| given.or_else(|| stored.clone());
+        CustomerInput {
+            first_name: self.first_name.or_else(|| Some(c.first_name.clone())),
+            surname: self.surname.or_else(|| Some(c.surname.clone())),
+            full_name: None,
+            phone: keep(self.phone, &c.phone),
+            email: keep(self.email, &c.email),
+            identification: keep(self.identification, &c.identification),
+            passport_number: keep(self.passport_number, &c.passport_number),
+            date_of_birth: keep(self.date_of_birth, &c.date_of_birth.map(|d| d.to_string())),
+            address: keep(self.address, &c.address),
+            city: keep(self.city, &c.city),
+            notes: keep(self.notes, &c.notes),
+            source: self.source.or_else(|| Some(c.source.as_str().to_owned())),
+            service_type: keep(self.service_type, &c.service_type),
+            branch_id: c.branch_id,
+        }
+    }
 }
 
 impl From<CustomerArgs> for CustomerInput {
@@ -212,7 +236,12 @@ fn run(cli: Cli) -> Result<(), StoreError> {
     match cli.command {
         Command::Add(a) => print(&store.create_customer(&a.into())?),
         Command::FindOrCreate(a) => print(&store.find_or_create(&a.into())?),
-        Command::Update { id, fields } => print(&store.update_customer(id, &fields.into())?),
+        Command::Update { id, fields } => {
+            let current = store
+                .resolve_customer(id)?
+                .ok_or(StoreError::NotFound(id))?;
+            print(&store.update_customer(current.id, &fields.over(&current))?)
+        }
         Command::Lookup { query, limit } => print(&store.quick_lookup(&query, limit)?),
         Command::Search(a) => print(&store.search(&SearchQuery {
             search: a.search,

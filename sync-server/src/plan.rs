@@ -1,0 +1,398 @@
+//! The central merge as a pure function: given a batch of pushed changes and a snapshot of the
+//! rows they can touch, decide every outcome and the rows to write. No I/O happens here; the
+//! database layer loads the snapshot under the organisation's write lock and writes the plan in
+//! the same transaction, so the decision and its effect commit together.
+
+use chrono::{DateTime, Utc};
+use pos_core::customer::MERGED_FIELDS;
+use pos_core::merge::{join, merge_into, with_fields, FieldMap, Stamped};
+use pos_core::preferences::PREFERENCE_FIELDS;
+use pos_core::sale::validate_sale;
+use pos_core::validate::validate_customer;
+use pos_core::wire::{Change, ChangeBody, ChangeOutcome, ChangeResult};
+use pos_core::{decide, Customer, CustomerInput, ErrorCode, Hlc, HlcClock, KeyKind, MatchDecision, Preferences, Sale, SaleInput, ValidationErrors};
+use std::collections::{BTreeMap, HashMap, HashSet};
+use uuid::Uuid;
+
+/// Everything a batch can touch, as stored before it.
+#[derive(Debug, Default, Clone)]
+pub struct Snapshot {
+    /// Customers referenced by id or holding one of the batch's keys, and the targets of their
+    /// merge chains.
+    pub customers: HashMap<Uuid, Customer>,
+    /// Change ids applied by earlier pushes, with their outcome.
+    pub applied: HashMap<Uuid, ChangeOutcome>,
+    pub preferences: HashMap<Uuid, (Preferences, BTreeMap<String, Hlc>)>,
+    pub sale_ids: HashSet<Uuid>,
+}
+
+/// A suspected duplicate for a manager to review.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Review {
+    pub customer_a: Uuid,
+    pub customer_b: Uuid,
+    pub key: KeyKind,
+}
+
+/// A record merged into an existing customer, kept so nothing it carried is lost.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MergeLog {
+    pub target_id: Uuid,
+    pub source_id: Uuid,
+    pub change_id: Uuid,
+    pub data: FieldMap,
+}
+
+/// What to write.
+#[derive(Debug, Default)]
+pub struct Plan {
+    pub results: Vec<ChangeResult>,
+    /// Newly applied change ids (a replay is answered but not recorded again).
+    pub applied: Vec<(Uuid, ChangeOutcome)>,
+    /// Final state of every customer the batch changed, in first-touched order.
+    pub customers: Vec<Customer>,
+    pub preferences: Vec<(Uuid, Preferences, BTreeMap<String, Hlc>)>,
+    pub sales: Vec<Sale>,
+    pub reviews: Vec<Review>,
+    pub merges: Vec<MergeLog>,
+}
+
+/// Plans `changes` pushed by `device` of `organization` against `snapshot`.
+pub fn plan(organization: Uuid, device: Uuid, changes: &[Change], snapshot: Snapshot, clock: &mut HlcClock, now: DateTime<Utc>) -> Plan {
+    let mut planner = Planner::new(organization, snapshot, clock, now);
+    for change in changes {
+        let outcome = match planner.snapshot.applied.get(&change.change_id) {
+            Some(done) => done.clone(),
+            None => {
+                let outcome = if change.device_id != device {
+                    Err(ValidationErrors::one("device_id", ErrorCode::InvalidChoice))
+                } else {
+                    planner.apply(change)
+                };
+                let outcome = outcome.unwrap_or_else(|errors| ChangeOutcome::Rejected { errors });
+                planner.snapshot.applied.insert(change.change_id, outcome.clone());
+                planner.plan.applied.push((change.change_id, outcome.clone()));
+                outcome
+            }
+        };
+        planner.plan.results.push(ChangeResult { change_id: change.change_id, outcome });
+    }
+    planner.finish()
+}
+
+struct Planner<'a> {
+    organization: Uuid,
+    snapshot: Snapshot,
+    clock: &'a mut HlcClock,
+    now: DateTime<Utc>,
+    now_ms: u64,
+    /// (key kind, value) → live customer holding it.
+    keys: HashMap<(KeyKind, String), Uuid>,
+    touched: Vec<Uuid>,
+    prefs_touched: Vec<Uuid>,
+    plan: Plan,
+}
+
+type Outcome = Result<ChangeOutcome, ValidationErrors>;
+
+fn customer_input(c: &Customer) -> CustomerInput {
+    CustomerInput {
+        first_name: Some(c.first_name.clone()),
+        surname: Some(c.surname.clone()),
+        phone: c.phone.clone(),
+        email: c.email.clone(),
+        identification: c.identification.clone(),
+        passport_number: c.passport_number.clone(),
+        date_of_birth: c.date_of_birth.map(|d| d.to_string()),
+        address: c.address.clone(),
+        city: c.city.clone(),
+        notes: c.notes.clone(),
+        source: Some(c.source.as_str().to_owned()),
+        service_type: c.service_type.clone(),
+        branch_id: c.branch_id,
+        full_name: None,
+    }
+}
+
+impl<'a> Planner<'a> {
+    fn new(organization: Uuid, snapshot: Snapshot, clock: &'a mut HlcClock, now: DateTime<Utc>) -> Self {
+        let mut keys = HashMap::new();
+        for c in snapshot.customers.values().filter(|c| c.merged_into.is_none()) {
+            for (kind, value) in c.keys().iter() {
+                keys.insert((kind, value.to_owned()), c.id);
+            }
+        }
+        Self {
+            organization,
+            snapshot,
+            clock,
+            now,
+            now_ms: now.timestamp_millis().max(0) as u64,
+            keys,
+            touched: Vec::new(),
+            prefs_touched: Vec::new(),
+            plan: Plan::default(),
+        }
+    }
+
+    fn finish(mut self) -> Plan {
+        for id in std::mem::take(&mut self.touched) {
+            if let Some(c) = self.snapshot.customers.get(&id) {
+                self.plan.customers.push(c.clone());
+            }
+        }
+        for id in std::mem::take(&mut self.prefs_touched) {
+            if let Some((p, clocks)) = self.snapshot.preferences.get(&id) {
+                self.plan.preferences.push((id, p.clone(), clocks.clone()));
+            }
+        }
+        self.plan
+    }
+
+    fn apply(&mut self, change: &Change) -> Outcome {
+        match &change.body {
+            ChangeBody::Customer { id, fields } => {
+                let fields = self.restamp(fields);
+                self.apply_customer(change.change_id, *id, fields)
+            }
+            ChangeBody::Preferences { customer_id, fields } => {
+                let fields = self.restamp(fields);
+                self.apply_preferences(*customer_id, fields)
+            }
+            ChangeBody::Sale { sale } => self.apply_sale(sale),
+        }
+    }
+
+    /// Folds the device's clocks into ours; a clock too far ahead is replaced by ours, so a
+    /// terminal with a wrong clock cannot win every later conflict.
+    fn restamp(&mut self, fields: &FieldMap) -> FieldMap {
+        let mut out = FieldMap::new();
+        for (name, stamped) in fields {
+            let clock = match self.clock.observe(stamped.clock, self.now_ms) {
+                Ok(()) => stamped.clock,
+                Err(_) => self.clock.tick(self.now_ms),
+            };
+            out.insert(name.clone(), Stamped { value: stamped.value.clone(), clock });
+        }
+        self.clock.tick(self.now_ms);
+        out
+    }
+
+    /// Follows merge links to the live customer.
+    fn resolve(&self, id: Uuid) -> Option<Uuid> {
+        let mut current = self.snapshot.customers.get(&id)?;
+        for _ in 0..16 {
+            match current.merged_into {
+                None => return Some(current.id),
+                Some(next) => current = self.snapshot.customers.get(&next)?,
+            }
+        }
+        None
+    }
+
+    fn touch(&mut self, id: Uuid) {
+        if !self.touched.contains(&id) {
+            self.touched.push(id);
+        }
+    }
+
+    /// Stores `customer`, re-indexing its keys.
+    fn put(&mut self, customer: Customer) {
+        if let Some(old) = self.snapshot.customers.get(&customer.id) {
+            for (kind, value) in old.keys().iter() {
+                if self.keys.get(&(kind, value.to_owned())) == Some(&old.id) {
+                    self.keys.remove(&(kind, value.to_owned()));
+                }
+            }
+        }
+        if customer.merged_into.is_none() {
+            for (kind, value) in customer.keys().iter() {
+                self.keys.insert((kind, value.to_owned()), customer.id);
+            }
+        }
+        self.touch(customer.id);
+        self.snapshot.customers.insert(customer.id, customer);
+    }
+
+    /// Checks that the record is a valid customer with normalised keys, as the terminal's own
+    /// validation would have left it.
+    fn check(&self, c: &Customer) -> Result<(), ValidationErrors> {
+        let valid = validate_customer(&customer_input(c), self.now.date_naive())?;
+        let mut errors = ValidationErrors::default();
+        for (kind, stored) in [
+            (KeyKind::Phone, &c.phone),
+            (KeyKind::Email, &c.email),
+            (KeyKind::Passport, &c.passport_number),
+            (KeyKind::Identification, &c.identification),
+        ] {
+            if stored.as_deref() != valid.keys().get(kind) {
+                errors.push(kind.field(), ErrorCode::InvalidChoice);
+            }
+        }
+        errors.into_result(())
+    }
+
+    fn owner(&self, kind: KeyKind, value: &str) -> Option<Uuid> {
+        self.keys.get(&(kind, value.to_owned())).copied()
+    }
+
+    fn apply_customer(&mut self, change_id: Uuid, id: Uuid, fields: FieldMap) -> Outcome {
+        if fields.keys().any(|f| !MERGED_FIELDS.contains(&f.as_str())) {
+            let unknown = fields.keys().find(|f| !MERGED_FIELDS.contains(&f.as_str())).cloned().unwrap_or_default();
+            return Err(ValidationErrors::one(unknown, ErrorCode::InvalidChoice));
+        }
+        match self.snapshot.customers.get(&id).cloned() {
+            Some(existing) if existing.merged_into.is_none() => self.edit(existing, fields),
+            Some(_) => {
+                // An edit of a customer that was merged away lands on the survivor, as a merge.
+                let target = self.resolve(id).ok_or_else(|| ValidationErrors::one("id", ErrorCode::NotFound))?;
+                self.merge_record(change_id, id, target, &fields, &[])?;
+                Ok(ChangeOutcome::MergedInto { target })
+            }
+            None => self.create(change_id, id, fields),
+        }
+    }
+
+    fn edit(&mut self, existing: Customer, fields: FieldMap) -> Outcome {
+        let joined = join(&existing.to_fields(), &fields);
+        let mut next = existing.clone();
+        next.set_fields(&joined).map_err(|e| ValidationErrors::one(e.0, ErrorCode::InvalidChoice))?;
+        self.check(&next)?;
+        let mut errors = ValidationErrors::default();
+        for (kind, value) in next.keys().iter() {
+            if self.owner(kind, value).is_some_and(|owner| owner != existing.id) {
+                errors.push(kind.field(), ErrorCode::Duplicate);
+            }
+        }
+        if !errors.is_empty() {
+            return Err(errors);
+        }
+        if next != existing {
+            next.updated_at = self.now;
+            self.put(next);
+        }
+        Ok(ChangeOutcome::Applied)
+    }
+
+    fn create(&mut self, change_id: Uuid, id: Uuid, fields: FieldMap) -> Outcome {
+        let mut candidate = Customer {
+            id,
+            organization_id: self.organization,
+            branch_id: None,
+            first_name: String::new(),
+            surname: String::new(),
+            phone: None,
+            email: None,
+            identification: None,
+            passport_number: None,
+            date_of_birth: None,
+            address: None,
+            city: None,
+            notes: None,
+            source: Default::default(),
+            service_type: None,
+            is_active: true,
+            last_activity: None,
+            created_at: self.now,
+            updated_at: self.now,
+            merged_into: None,
+            clocks: BTreeMap::new(),
+        };
+        candidate.set_fields(&fields).map_err(|e| ValidationErrors::one(e.0, ErrorCode::InvalidChoice))?;
+        self.check(&candidate)?;
+        let mut hits = pos_core::KeyHits::default();
+        for (kind, value) in candidate.keys().iter() {
+            hits.set(kind, self.owner(kind, value));
+        }
+        let decision = decide(&hits);
+        match decision {
+            MatchDecision::Create => {
+                self.put(candidate);
+                Ok(ChangeOutcome::Applied)
+            }
+            MatchDecision::Merge { target, .. } => {
+                let owned_elsewhere = decision.keys_owned_elsewhere(&hits);
+                if let MatchDecision::Merge { conflicts, .. } = &decision {
+                    for c in conflicts {
+                        self.plan.reviews.push(Review { customer_a: target, customer_b: c.other, key: c.key });
+                    }
+                }
+                self.merge_record(change_id, id, target, &candidate.to_fields(), &owned_elsewhere)?;
+                Ok(ChangeOutcome::MergedInto { target })
+            }
+        }
+    }
+
+    /// Merges record `source` into live customer `target` and keeps `source` as a tombstone
+    /// pointing at it (without keys), so later references to `source` find the survivor.
+    fn merge_record(&mut self, change_id: Uuid, source: Uuid, target: Uuid, fields: &FieldMap, owned_elsewhere: &[KeyKind]) -> Result<(), ValidationErrors> {
+        let existing = self.snapshot.customers.get(&target).cloned().ok_or_else(|| ValidationErrors::one("id", ErrorCode::NotFound))?;
+        // A key the target gains must not belong to anyone else.
+        let mut owned: Vec<KeyKind> = owned_elsewhere.to_vec();
+        for kind in KeyKind::PRIORITY {
+            if let Some(Stamped { value: serde_json::Value::String(v), .. }) = fields.get(kind.field()) {
+                if self.owner(kind, v).is_some_and(|o| o != target) && !owned.contains(&kind) {
+                    owned.push(kind);
+                }
+            }
+        }
+        let merged = merge_into(&existing.to_fields(), fields, &owned);
+        let mut next = existing.clone();
+        next.set_fields(&merged).map_err(|e| ValidationErrors::one(e.0, ErrorCode::InvalidChoice))?;
+        if next != existing {
+            next.updated_at = self.now;
+            self.put(next);
+        }
+        if !self.snapshot.customers.contains_key(&source) {
+            let mut tombstone = existing.clone();
+            tombstone.id = source;
+            tombstone.phone = None;
+            tombstone.email = None;
+            tombstone.identification = None;
+            tombstone.passport_number = None;
+            tombstone.merged_into = Some(target);
+            tombstone.is_active = false;
+            tombstone.created_at = self.now;
+            tombstone.updated_at = self.now;
+            self.put(tombstone);
+        }
+        self.plan.merges.push(MergeLog { target_id: target, source_id: source, change_id, data: fields.clone() });
+        Ok(())
+    }
+
+    fn apply_preferences(&mut self, customer_id: Uuid, fields: FieldMap) -> Outcome {
+        let target = self.resolve(customer_id).ok_or_else(|| ValidationErrors::one("customer_id", ErrorCode::NotFound))?;
+        let (current, clocks) = self.snapshot.preferences.get(&target).cloned().unwrap_or_default();
+        let joined = join(&pos_core::merge::record_fields(&current, &PREFERENCE_FIELDS, &clocks), &fields);
+        let next: Preferences = with_fields(&current, &PREFERENCE_FIELDS, &joined).map_err(|e| ValidationErrors::one(e.0, ErrorCode::InvalidChoice))?;
+        let next_clocks = joined.iter().map(|(f, s)| (f.clone(), s.clock)).collect();
+        self.snapshot.preferences.insert(target, (next, next_clocks));
+        if !self.prefs_touched.contains(&target) {
+            self.prefs_touched.push(target);
+        }
+        Ok(if target == customer_id { ChangeOutcome::Applied } else { ChangeOutcome::MergedInto { target } })
+    }
+
+    fn apply_sale(&mut self, sale: &Sale) -> Outcome {
+        if self.snapshot.sale_ids.contains(&sale.id) {
+            return Ok(ChangeOutcome::Applied);
+        }
+        let input = SaleInput { lines: sale.lines.clone(), total_minor: Some(sale.total_minor), currency: sale.currency.clone(), payment_method: sale.payment_method };
+        validate_sale(&input)?;
+        let customer_id = self.resolve(sale.customer_id).ok_or_else(|| ValidationErrors::one("customer_id", ErrorCode::NotFound))?;
+        let stored = Sale { organization_id: self.organization, customer_id, ..sale.clone() };
+        if let Some(mut customer) = self.snapshot.customers.get(&customer_id).cloned() {
+            if customer.last_activity.is_none_or(|t| t < stored.sold_at) {
+                customer.last_activity = Some(stored.sold_at);
+                customer.clocks.insert("last_activity".into(), self.clock.tick(self.now_ms));
+                self.put(customer);
+            }
+        }
+        self.snapshot.sale_ids.insert(stored.id);
+        self.plan.sales.push(stored);
+        Ok(ChangeOutcome::Applied)
+    }
+}
+
+#[cfg(test)]
+mod tests;
