@@ -104,10 +104,17 @@ impl HlcClock {
                 counter: 0,
                 node: self.node,
             }
+        } else if self.last.counter == u32::MAX {
+            // Four billion events in one millisecond: borrow the next millisecond.
+            Hlc {
+                wall_ms: self.last.wall_ms + 1,
+                counter: 0,
+                node: self.node,
+            }
         } else {
             Hlc {
                 wall_ms: self.last.wall_ms,
-                counter: self.last.counter.saturating_add(1),
+                counter: self.last.counter + 1,
                 node: self.node,
             }
         };
