@@ -33,11 +33,11 @@ pub fn node_of(device: Uuid) -> u64 {
 }
 
 impl fmt::Display for Hlc {
-    /// Fixed-width so the text form sorts like the value: `0001732000000000-0000-00ab…`.
+    /// Fixed-width so the text form sorts like the value: `0001732000000000-00000000-00ab…`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
-            "{:016}-{:04x}-{:016x}",
+            "{:016}-{:08x}-{:016x}",
             self.wall_ms, self.counter, self.node
         )
     }
