@@ -24,7 +24,7 @@ pub use stats::{CountBy, DailyCount, Stats};
 use chrono::{DateTime, SubsecRound, Utc};
 use pos_core::hlc::node_of;
 use pos_core::{Hlc, HlcClock};
-use rusqlite::{Connection, OptionalExtension, Transaction};
+use rusqlite::{Connection, OptionalExtension, Transaction, TransactionBehavior};
 use std::path::Path;
 use uuid::Uuid;
 
@@ -145,7 +145,9 @@ impl Store {
         let now = Utc::now().trunc_subsecs(3);
         let mut clock = self.clock.clone();
         let hlc = clock.tick(now.timestamp_millis().max(0) as u64);
-        let tx = self.conn.transaction()?;
+        // IMMEDIATE: take the write lock before the reads that decide the write, so a second
+        // connection (the sync worker) waits instead of failing the upgrade with SQLITE_BUSY.
+        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         let ctx = WriteCtx {
             now,
             hlc,
