@@ -32,6 +32,7 @@ pub enum ErrorCode {
     Duplicate,
     InvalidChoice,
     NotFound,
+    NotNormalized,
 }
 
 impl ErrorCode {
@@ -54,6 +55,7 @@ impl ErrorCode {
             Self::Duplicate => "duplicate",
             Self::InvalidChoice => "invalid_choice",
             Self::NotFound => "not_found",
+            Self::NotNormalized => "not_normalized",
         }
     }
 
@@ -109,12 +111,18 @@ impl ErrorCode {
             (InvalidChoice, Lang::Es) => "Este valor no es una de las opciones permitidas.",
             (NotFound, Lang::En) => "No record with this id exists.",
             (NotFound, Lang::Es) => "No existe ningún registro con este id.",
+            (NotNormalized, Lang::En) => {
+                "Send this identifier in its normalised form (e.g. +584141234567, V-12345678)."
+            }
+            (NotNormalized, Lang::Es) => {
+                "Envíe este identificador normalizado (p. ej. +584141234567, V-12345678)."
+            }
         }
     }
 }
 
 impl ErrorCode {
-    const ALL: [ErrorCode; 17] = [
+    const ALL: [ErrorCode; 18] = [
         Self::Required,
         Self::TooLong,
         Self::PhoneOrEmailRequired,
@@ -132,6 +140,7 @@ impl ErrorCode {
         Self::Duplicate,
         Self::InvalidChoice,
         Self::NotFound,
+        Self::NotNormalized,
     ];
 
     /// The code with this API name.

@@ -89,6 +89,16 @@ pub fn normalize_identification(raw: &str) -> Result<String, ErrorCode> {
     parse_identification(raw).map(|i| i.canonical())
 }
 
+/// Normalises a raw value of key `kind`.
+pub fn normalize_key(kind: KeyKind, raw: &str) -> Result<String, ErrorCode> {
+    match kind {
+        KeyKind::Phone => normalize_phone(raw),
+        KeyKind::Email => normalize_email(raw),
+        KeyKind::Passport => normalize_passport(raw),
+        KeyKind::Identification => normalize_identification(raw),
+    }
+}
+
 /// The normalised keys of one record. A key that is empty or malformed is `None`: it takes no
 /// part in matching (strict endpoints reject it before this point).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -107,11 +117,12 @@ impl MatchKeys {
         passport: Option<&str>,
         identification: Option<&str>,
     ) -> Self {
+        let key = |kind, raw: Option<&str>| raw.and_then(|v| normalize_key(kind, v).ok());
         Self {
-            phone: phone.and_then(|v| normalize_phone(v).ok()),
-            email: email.and_then(|v| normalize_email(v).ok()),
-            passport: passport.and_then(|v| normalize_passport(v).ok()),
-            identification: identification.and_then(|v| normalize_identification(v).ok()),
+            phone: key(KeyKind::Phone, phone),
+            email: key(KeyKind::Email, email),
+            passport: key(KeyKind::Passport, passport),
+            identification: key(KeyKind::Identification, identification),
         }
     }
 

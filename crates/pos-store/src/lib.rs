@@ -147,7 +147,9 @@ impl Store {
         let hlc = clock.tick(now.timestamp_millis().max(0) as u64);
         // IMMEDIATE: take the write lock before the reads that decide the write, so a second
         // connection (the sync worker) waits instead of failing the upgrade with SQLITE_BUSY.
-        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
         let ctx = WriteCtx {
             now,
             hlc,

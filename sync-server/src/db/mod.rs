@@ -1,0 +1,189 @@
+//! Storage: one implementation over sqlx's `Any` driver, on embedded SQLite (the default) or
+//! PostgreSQL (`postgres://…`). The SQL is the subset both engines speak; the schema has a
+//! migration file per engine under `migrations/server-*`. Correctness across server instances
+//! comes from the database: unique indexes and the per-organisation sequence row lock.
+
+mod accounts;
+mod sync;
+
+pub use accounts::{DeviceRecord, RefreshUse, UserRecord};
+
+use chrono::{DateTime, SecondsFormat, Utc};
+use sqlx::any::{AnyPoolOptions, AnyRow};
+use sqlx::{AnyPool, AssertSqlSafe, Row};
+use std::path::Path;
+use std::str::FromStr;
+use uuid::Uuid;
+
+#[derive(Debug, thiserror::Error)]
+pub enum DbError {
+    #[error(transparent)]
+    Sql(#[from] sqlx::Error),
+    #[error("stored data is corrupt: {0}")]
+    Corrupt(String),
+    #[error("unsupported database url {0:?} (use sqlite:// or postgres://)")]
+    UnsupportedUrl(String),
+}
+
+pub type DbResult<T> = Result<T, DbError>;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+const SQLITE_MIGRATIONS: &[&str] = &[include_str!(
+    "../../../migrations/server-sqlite/0001_init.sql"
+)];
+const POSTGRES_MIGRATIONS: &[&str] = &[include_str!(
+    "../../../migrations/server-postgres/0001_init.sql"
+)];
+
+/// The server's database.
+#[derive(Debug, Clone)]
+pub struct Db {
+    pool: AnyPool,
+    backend: Backend,
+}
+
+pub(crate) fn ts(t: &DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(SecondsFormat::Millis, true)
+}
+
+pub(crate) fn uuid_col(row: &AnyRow, col: &str) -> DbResult<Uuid> {
+    let s: String = row.try_get(col)?;
+    Uuid::from_str(&s).map_err(|e| DbError::Corrupt(format!("{col} {s:?}: {e}")))
+}
+
+pub(crate) fn opt_uuid_col(row: &AnyRow, col: &str) -> DbResult<Option<Uuid>> {
+    let s: Option<String> = row.try_get(col)?;
+    s.map(|s| Uuid::from_str(&s).map_err(|e| DbError::Corrupt(format!("{col} {s:?}: {e}"))))
+        .transpose()
+}
+
+impl Db {
+    /// Connects to `url` (`sqlite://path` or `postgres://…`) and applies pending migrations.
+    pub async fn connect(url: &str) -> DbResult<Db> {
+        sqlx::any::install_default_drivers();
+        let backend = if url.starts_with("sqlite:") {
+            Backend::Sqlite
+        } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
+            Backend::Postgres
+        } else {
+            return Err(DbError::UnsupportedUrl(url.to_owned()));
+        };
+        let pool = match backend {
+            Backend::Sqlite => {
+                let url = if url.contains('?') {
+                    url.to_owned()
+                } else {
+                    format!("{url}?mode=rwc")
+                };
+                // One writer at a time is SQLite's model; a small pool still lets pulls read
+                // while a push writes (WAL).
+                AnyPoolOptions::new().max_connections(4).after_connect(|conn, _| {
+                    Box::pin(async move {
+                        sqlx::raw_sql("PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA busy_timeout = 10000; PRAGMA foreign_keys = ON;")
+                            .execute(conn)
+                            .await?;
+                        Ok(())
+                    })
+                })
+                .connect(&url)
+                .await?
+            }
+            Backend::Postgres => {
+                AnyPoolOptions::new()
+                    .max_connections(16)
+                    .connect(url)
+                    .await?
+            }
+        };
+        let db = Db { pool, backend };
+        db.migrate().await?;
+        Ok(db)
+    }
+
+    /// The default embedded database: `<data dir>/pos-sync/server.db`.
+    pub fn default_sqlite_url(data_dir: &Path) -> String {
+        format!("sqlite://{}", data_dir.join("server.db").display())
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// Writes the SQL placeholders `$1, $2, …` the way the backend wants them.
+    /// Every statement is a literal of this crate (identifiers from fixed lists at most), with
+    /// values bound as parameters.
+    pub(crate) fn sql(&self, q: &str) -> AssertSqlSafe<String> {
+        AssertSqlSafe(match self.backend {
+            Backend::Postgres => q.to_owned(),
+            Backend::Sqlite => q.replace('$', "?"),
+        })
+    }
+
+    async fn migrate(&self) -> DbResult<()> {
+        let files = match self.backend {
+            Backend::Sqlite => SQLITE_MIGRATIONS,
+            Backend::Postgres => POSTGRES_MIGRATIONS,
+        };
+        sqlx::raw_sql("CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, applied_at TEXT NOT NULL)")
+            .execute(&self.pool)
+            .await?;
+        for (index, sql) in files.iter().enumerate() {
+            let version = (index + 1) as i64;
+            let mut tx = self.pool.begin().await?;
+            if self.backend == Backend::Postgres {
+                // Two instances starting at once: the first migrates, the second waits here.
+                sqlx::raw_sql("LOCK TABLE schema_migrations IN EXCLUSIVE MODE")
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            let done =
+                sqlx::query(self.sql("SELECT version FROM schema_migrations WHERE version = $1"))
+                    .bind(version)
+                    .fetch_optional(&mut *tx)
+                    .await?;
+            if done.is_none() {
+                sqlx::raw_sql(AssertSqlSafe(*sql)).execute(&mut *tx).await?;
+                sqlx::query(
+                    self.sql("INSERT INTO schema_migrations (version, applied_at) VALUES ($1, $2)"),
+                )
+                .bind(version)
+                .bind(ts(&Utc::now()))
+                .execute(&mut *tx)
+                .await?;
+            }
+            tx.commit().await?;
+        }
+        Ok(())
+    }
+
+    /// A secret shared by every instance on this database (the JWT signing key), created once.
+    pub async fn shared_secret(&self, name: &str) -> DbResult<Vec<u8>> {
+        let mut fresh = [0u8; 32];
+        getrandom::fill(&mut fresh).map_err(|e| DbError::Corrupt(format!("no randomness: {e}")))?;
+        let hex: String = fresh.iter().map(|b| format!("{b:02x}")).collect();
+        sqlx::query(self.sql("INSERT INTO server_secrets (name, value) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING")).bind(name).bind(&hex).execute(&self.pool).await?;
+        let row = sqlx::query(self.sql("SELECT value FROM server_secrets WHERE name = $1"))
+            .bind(name)
+            .fetch_one(&self.pool)
+            .await?;
+        let value: String = row.try_get("value")?;
+        (0..value.len())
+            .step_by(2)
+            .map(|i| {
+                u8::from_str_radix(&value[i..i + 2], 16)
+                    .map_err(|e| DbError::Corrupt(e.to_string()))
+            })
+            .collect()
+    }
+
+    /// Whether the database answers (for `/healthz`).
+    pub async fn ping(&self) -> DbResult<()> {
+        sqlx::query("SELECT 1").execute(&self.pool).await?;
+        Ok(())
+    }
+}

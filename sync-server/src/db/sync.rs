@@ -1,0 +1,423 @@
+//! Sync storage: a push batch is planned and written in one transaction under the
+//! organisation's sequence row lock; a pull reads whole rows after a cursor.
+
+use super::{ts, uuid_col, Backend, Db, DbError, DbResult};
+use crate::plan::{plan, Plan, Snapshot};
+use chrono::Utc;
+use pos_core::wire::{Change, ChangeBody, ChangeOutcome, PullResponse, PulledItem, PushResponse};
+use pos_core::{Customer, Hlc, HlcClock, KeyKind, Preferences, Sale};
+use serde::{Deserialize, Serialize};
+use sqlx::any::AnyRow;
+use sqlx::{Any, Row, Transaction};
+use std::collections::{BTreeMap, HashSet};
+use uuid::Uuid;
+
+const MAX_ATTEMPTS: usize = 8;
+
+#[derive(Serialize, Deserialize)]
+struct StoredPreferences {
+    preferences: Preferences,
+    clocks: BTreeMap<String, Hlc>,
+}
+
+fn decode<T: serde::de::DeserializeOwned>(row: &AnyRow) -> DbResult<T> {
+    let data: String = row.try_get("data")?;
+    serde_json::from_str(&data).map_err(|e| DbError::Corrupt(e.to_string()))
+}
+
+/// `$first, $first+1, …` for an IN list of `n` values.
+fn placeholders(first: usize, n: usize) -> String {
+    (first..first + n)
+        .map(|i| format!("${i}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Whether a failed transaction may succeed when run again (a concurrent writer won a race).
+fn is_retryable(e: &DbError) -> bool {
+    match e {
+        DbError::Sql(sqlx::Error::Database(db)) => {
+            db.is_unique_violation()
+                || matches!(
+                    db.code().as_deref(),
+                    Some("40001" | "40P01" | "5" | "6" | "517")
+                )
+        }
+        _ => false,
+    }
+}
+
+impl Db {
+    async fn customers_where(
+        &self,
+        tx: &mut Transaction<'_, Any>,
+        org: Uuid,
+        column: &str,
+        values: &[String],
+    ) -> DbResult<Vec<Customer>> {
+        let mut out = Vec::new();
+        for chunk in values.chunks(500) {
+            let sql = self.sql(&format!(
+                "SELECT data FROM customers WHERE organization_id = $1 AND {column} IN ({})",
+                placeholders(2, chunk.len())
+            ));
+            let mut q = sqlx::query(sql).bind(org.to_string());
+            for v in chunk {
+                q = q.bind(v);
+            }
+            for row in q.fetch_all(&mut **tx).await? {
+                out.push(decode(&row)?);
+            }
+        }
+        Ok(out)
+    }
+
+    /// Loads every row the batch can touch (see [`Snapshot`]).
+    async fn load_snapshot(
+        &self,
+        tx: &mut Transaction<'_, Any>,
+        org: Uuid,
+        changes: &[Change],
+    ) -> DbResult<Snapshot> {
+        let mut snapshot = Snapshot::default();
+        let mut ids: HashSet<String> = HashSet::new();
+        let mut keys: BTreeMap<KeyKind, HashSet<String>> = BTreeMap::new();
+        let mut sale_ids = Vec::new();
+        for change in changes {
+            match &change.body {
+                ChangeBody::Customer { id, fields } => {
+                    ids.insert(id.to_string());
+                    for kind in KeyKind::PRIORITY {
+                        if let Some(serde_json::Value::String(v)) =
+                            fields.get(kind.field()).map(|s| &s.value)
+                        {
+                            keys.entry(kind).or_default().insert(v.clone());
+                        }
+                    }
+                }
+                ChangeBody::Preferences { customer_id, .. } => {
+                    ids.insert(customer_id.to_string());
+                }
+                ChangeBody::Sale { sale } => {
+                    ids.insert(sale.customer_id.to_string());
+                    sale_ids.push(sale.id.to_string());
+                }
+            }
+        }
+        let mut found = self
+            .customers_where(tx, org, "id", &ids.into_iter().collect::<Vec<_>>())
+            .await?;
+        for (kind, values) in &keys {
+            found.extend(
+                self.customers_where(
+                    tx,
+                    org,
+                    kind.field(),
+                    &values.iter().cloned().collect::<Vec<_>>(),
+                )
+                .await?,
+            );
+        }
+        // Follow merge chains to their survivors.
+        loop {
+            for c in found.drain(..) {
+                snapshot.customers.insert(c.id, c);
+            }
+            let missing: Vec<String> = snapshot
+                .customers
+                .values()
+                .filter_map(|c| c.merged_into)
+                .filter(|t| !snapshot.customers.contains_key(t))
+                .map(|t| t.to_string())
+                .collect();
+            if missing.is_empty() {
+                break;
+            }
+            found = self.customers_where(tx, org, "id", &missing).await?;
+            if found.is_empty() {
+                break;
+            }
+        }
+        let customer_ids: Vec<String> = snapshot.customers.keys().map(Uuid::to_string).collect();
+        for chunk in customer_ids.chunks(500) {
+            let sql = self.sql(&format!(
+                "SELECT customer_id, data FROM customer_preferences WHERE organization_id = $1 AND customer_id IN ({})",
+                placeholders(2, chunk.len())
+            ));
+            let mut q = sqlx::query(sql).bind(org.to_string());
+            for v in chunk {
+                q = q.bind(v);
+            }
+            for row in q.fetch_all(&mut **tx).await? {
+                let stored: StoredPreferences = decode(&row)?;
+                snapshot.preferences.insert(
+                    uuid_col(&row, "customer_id")?,
+                    (stored.preferences, stored.clocks),
+                );
+            }
+        }
+        let change_ids: Vec<String> = changes.iter().map(|c| c.change_id.to_string()).collect();
+        for chunk in change_ids.chunks(500) {
+            let sql = self.sql(&format!("SELECT change_id, outcome FROM applied_changes WHERE organization_id = $1 AND change_id IN ({})", placeholders(2, chunk.len())));
+            let mut q = sqlx::query(sql).bind(org.to_string());
+            for v in chunk {
+                q = q.bind(v);
+            }
+            for row in q.fetch_all(&mut **tx).await? {
+                let outcome: String = row.try_get("outcome")?;
+                let outcome: ChangeOutcome =
+                    serde_json::from_str(&outcome).map_err(|e| DbError::Corrupt(e.to_string()))?;
+                snapshot
+                    .applied
+                    .insert(uuid_col(&row, "change_id")?, outcome);
+            }
+        }
+        for chunk in sale_ids.chunks(500) {
+            let sql = self.sql(&format!(
+                "SELECT id FROM sales WHERE organization_id = $1 AND id IN ({})",
+                placeholders(2, chunk.len())
+            ));
+            let mut q = sqlx::query(sql).bind(org.to_string());
+            for v in chunk {
+                q = q.bind(v);
+            }
+            for row in q.fetch_all(&mut **tx).await? {
+                snapshot.sale_ids.insert(uuid_col(&row, "id")?);
+            }
+        }
+        Ok(snapshot)
+    }
+
+    /// Applies a pushed batch exactly once per change id and answers each change. The whole
+    /// batch commits or nothing does; a transaction that lost a race to another instance is
+    /// retried from scratch.
+    pub async fn push(
+        &self,
+        org: Uuid,
+        device: Uuid,
+        changes: &[Change],
+        clock: &std::sync::Mutex<HlcClock>,
+    ) -> DbResult<PushResponse> {
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            match self.try_push(org, device, changes, clock).await {
+                Err(e) if attempt < MAX_ATTEMPTS && is_retryable(&e) => {
+                    tracing::debug!(attempt, error = %e, "push lost a race, retrying");
+                    tokio::time::sleep(std::time::Duration::from_millis(5 * attempt as u64)).await;
+                }
+                other => return other,
+            }
+        }
+    }
+
+    async fn try_push(
+        &self,
+        org: Uuid,
+        device: Uuid,
+        changes: &[Change],
+        clock: &std::sync::Mutex<HlcClock>,
+    ) -> DbResult<PushResponse> {
+        let mut tx = self.pool.begin().await?;
+        // The organisation's sequence row: locking it first serialises writers of one
+        // organisation (on every instance), so sequence order is commit order and a pull never
+        // skips a change that commits late.
+        let locked =
+            sqlx::query(self.sql("UPDATE organizations SET seq = seq WHERE id = $1 RETURNING seq"))
+                .bind(org.to_string())
+                .fetch_optional(&mut *tx)
+                .await?;
+        if locked.is_none() {
+            return Err(DbError::Corrupt(format!(
+                "organisation {org} does not exist"
+            )));
+        }
+        let snapshot = self.load_snapshot(&mut tx, org, changes).await?;
+        let plan = {
+            let mut clock = clock.lock().expect("clock lock");
+            plan(org, device, changes, snapshot, &mut clock, Utc::now())
+        };
+        self.write_plan(&mut tx, org, device, &plan).await?;
+        tx.commit().await?;
+        Ok(PushResponse {
+            results: plan.results,
+        })
+    }
+
+    async fn write_plan(
+        &self,
+        tx: &mut Transaction<'_, Any>,
+        org: Uuid,
+        device: Uuid,
+        plan: &Plan,
+    ) -> DbResult<()> {
+        let rows = (plan.customers.len() + plan.preferences.len() + plan.sales.len()) as i64;
+        let top: i64 = sqlx::query(
+            self.sql("UPDATE organizations SET seq = seq + $1 WHERE id = $2 RETURNING seq"),
+        )
+        .bind(rows)
+        .bind(org.to_string())
+        .fetch_one(&mut **tx)
+        .await?
+        .try_get("seq")?;
+        let mut seq = top - rows;
+        let now = ts(&Utc::now());
+        // Tombstones first: they release keys before survivors take them.
+        let mut customers: Vec<&Customer> = plan.customers.iter().collect();
+        customers.sort_by_key(|c| c.merged_into.is_none());
+        for c in customers {
+            seq += 1;
+            sqlx::query(self.sql(
+                "INSERT INTO customers (organization_id, id, seq, phone, email, identification, passport_number, merged_into, is_active, created_at, data) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) \
+                 ON CONFLICT (organization_id, id) DO UPDATE SET seq = excluded.seq, phone = excluded.phone, email = excluded.email, \
+                 identification = excluded.identification, passport_number = excluded.passport_number, merged_into = excluded.merged_into, \
+                 is_active = excluded.is_active, data = excluded.data",
+            ))
+            .bind(org.to_string())
+            .bind(c.id.to_string())
+            .bind(seq)
+            .bind(c.phone.clone())
+            .bind(c.email.clone())
+            .bind(c.identification.clone())
+            .bind(c.passport_number.clone())
+            .bind(c.merged_into.map(|m| m.to_string()))
+            .bind(i64::from(c.is_active))
+            .bind(ts(&c.created_at))
+            .bind(serde_json::to_string(c).expect("customers serialise"))
+            .execute(&mut **tx)
+            .await?;
+        }
+        for (customer_id, preferences, clocks) in &plan.preferences {
+            seq += 1;
+            let data = serde_json::to_string(&StoredPreferences {
+                preferences: preferences.clone(),
+                clocks: clocks.clone(),
+            })
+            .expect("preferences serialise");
+            sqlx::query(self.sql(
+                "INSERT INTO customer_preferences (organization_id, customer_id, seq, data) VALUES ($1, $2, $3, $4) \
+                 ON CONFLICT (organization_id, customer_id) DO UPDATE SET seq = excluded.seq, data = excluded.data",
+            ))
+            .bind(org.to_string())
+            .bind(customer_id.to_string())
+            .bind(seq)
+            .bind(data)
+            .execute(&mut **tx)
+            .await?;
+        }
+        for sale in &plan.sales {
+            seq += 1;
+            sqlx::query(self.sql("INSERT INTO sales (organization_id, id, seq, customer_id, sold_at, data) VALUES ($1, $2, $3, $4, $5, $6)"))
+                .bind(org.to_string())
+                .bind(sale.id.to_string())
+                .bind(seq)
+                .bind(sale.customer_id.to_string())
+                .bind(ts(&sale.sold_at))
+                .bind(serde_json::to_string(sale).expect("sales serialise"))
+                .execute(&mut **tx)
+                .await?;
+        }
+        for (change_id, outcome) in &plan.applied {
+            sqlx::query(self.sql("INSERT INTO applied_changes (organization_id, change_id, device_id, outcome, applied_at) VALUES ($1, $2, $3, $4, $5)"))
+                .bind(org.to_string())
+                .bind(change_id.to_string())
+                .bind(device.to_string())
+                .bind(serde_json::to_string(outcome).expect("outcomes serialise"))
+                .bind(&now)
+                .execute(&mut **tx)
+                .await?;
+        }
+        for review in &plan.reviews {
+            sqlx::query(self.sql("INSERT INTO review_items (organization_id, id, customer_a, customer_b, match_key, status, created_at) VALUES ($1, $2, $3, $4, $5, 'open', $6)"))
+                .bind(org.to_string())
+                .bind(Uuid::now_v7().to_string())
+                .bind(review.customer_a.to_string())
+                .bind(review.customer_b.to_string())
+                .bind(review.key.field())
+                .bind(&now)
+                .execute(&mut **tx)
+                .await?;
+        }
+        for merge in &plan.merges {
+            sqlx::query(self.sql("INSERT INTO merge_log (organization_id, id, target_id, source_id, change_id, data, merged_at, merged_by) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"))
+                .bind(org.to_string())
+                .bind(Uuid::now_v7().to_string())
+                .bind(merge.target_id.to_string())
+                .bind(merge.source_id.to_string())
+                .bind(merge.change_id.to_string())
+                .bind(serde_json::to_string(&merge.data).expect("fields serialise"))
+                .bind(&now)
+                .bind(format!("device:{device}"))
+                .execute(&mut **tx)
+                .await?;
+        }
+        Ok(())
+    }
+
+    /// Up to `limit` changed rows after `cursor`, oldest first. The three tables are read in one
+    /// snapshot, so the page never holds a later change without the earlier ones.
+    pub async fn pull(&self, org: Uuid, cursor: i64, limit: i64) -> DbResult<PullResponse> {
+        let limit = limit.clamp(1, 5_000);
+        let mut tx = self.pool.begin().await?;
+        if self.backend == Backend::Postgres {
+            sqlx::raw_sql("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
+                .execute(&mut *tx)
+                .await?;
+        }
+        let mut items: Vec<(i64, PulledItem)> = Vec::new();
+        let mut some_table_full = false;
+        for table in ["customers", "customer_preferences", "sales"] {
+            let id_col = if table == "customer_preferences" {
+                "customer_id"
+            } else {
+                "id"
+            };
+            let sql = self.sql(&format!("SELECT seq, {id_col} AS entity_id, data FROM {table} WHERE organization_id = $1 AND seq > $2 ORDER BY seq LIMIT {limit}"));
+            let rows = sqlx::query(sql)
+                .bind(org.to_string())
+                .bind(cursor)
+                .fetch_all(&mut *tx)
+                .await?;
+            some_table_full |= rows.len() as i64 == limit;
+            for row in rows {
+                let seq: i64 = row.try_get("seq")?;
+                let item = match table {
+                    "customers" => PulledItem::Customer {
+                        customer: Box::new(decode(&row)?),
+                    },
+                    "sales" => PulledItem::Sale {
+                        sale: decode::<Sale>(&row)?,
+                    },
+                    _ => {
+                        let stored: StoredPreferences = decode(&row)?;
+                        PulledItem::Preferences {
+                            customer_id: uuid_col(&row, "entity_id")?,
+                            preferences: stored.preferences,
+                            clocks: stored.clocks,
+                        }
+                    }
+                };
+                items.push((seq, item));
+            }
+        }
+        tx.commit().await?;
+        items.sort_by_key(|(seq, _)| *seq);
+        let has_more = some_table_full || items.len() as i64 > limit;
+        items.truncate(limit as usize);
+        let next = items.last().map_or(cursor, |(seq, _)| *seq);
+        Ok(PullResponse {
+            items: items.into_iter().map(|(_, item)| item).collect(),
+            cursor: next,
+            has_more,
+        })
+    }
+
+    /// The backend in use, for logs and health.
+    pub fn backend_name(&self) -> &'static str {
+        match self.backend {
+            Backend::Sqlite => "sqlite",
+            Backend::Postgres => "postgres",
+        }
+    }
+}

@@ -1,0 +1,85 @@
+//! One error type for every handler, answered as one JSON shape:
+//! `{"error": {"kind": …, "message": …, "fields": [...]}}`. Internal errors are logged and
+//! answered without detail.
+
+use crate::db::DbError;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use pos_core::ValidationErrors;
+use serde_json::json;
+
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    #[error("invalid input")]
+    Invalid(ValidationErrors),
+    #[error("authentication required")]
+    Unauthorized,
+    #[error("not allowed")]
+    Forbidden,
+    #[error("not found")]
+    NotFound,
+    #[error("bad request: {0}")]
+    BadRequest(String),
+    #[error(transparent)]
+    Db(#[from] DbError),
+}
+
+impl From<ValidationErrors> for AppError {
+    fn from(e: ValidationErrors) -> Self {
+        AppError::Invalid(e)
+    }
+}
+
+impl IntoResponse for AppError {
+    fn into_response(self) -> Response {
+        let (status, kind, message, fields) = match &self {
+            AppError::Invalid(errors) => (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "invalid",
+                "Some fields are not valid.".to_owned(),
+                Some(errors),
+            ),
+            AppError::Unauthorized => (
+                StatusCode::UNAUTHORIZED,
+                "unauthorized",
+                "Sign in or register this terminal first.".to_owned(),
+                None,
+            ),
+            AppError::Forbidden => (
+                StatusCode::FORBIDDEN,
+                "forbidden",
+                "Your role does not allow this.".to_owned(),
+                None,
+            ),
+            AppError::NotFound => (
+                StatusCode::NOT_FOUND,
+                "not_found",
+                "Not found.".to_owned(),
+                None,
+            ),
+            AppError::BadRequest(m) => (StatusCode::BAD_REQUEST, "bad_request", m.clone(), None),
+            AppError::Db(e) => {
+                tracing::error!(error = %e, "database error");
+                (
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "internal",
+                    "Something went wrong on the server.".to_owned(),
+                    None,
+                )
+            }
+        };
+        let mut body = json!({ "error": { "kind": kind, "message": message } });
+        if let Some(fields) = fields {
+            body["error"]["fields"] = serde_json::to_value(fields).expect("errors serialise");
+        }
+        let mut response = (status, Json(body)).into_response();
+        if status == StatusCode::UNAUTHORIZED {
+            response.headers_mut().insert(
+                axum::http::header::WWW_AUTHENTICATE,
+                axum::http::HeaderValue::from_static("Bearer"),
+            );
+        }
+        response
+    }
+}

@@ -1,0 +1,280 @@
+//! The central merge decided on in-memory snapshots: every rule of DESIGN.md's dedupe section.
+
+use super::*;
+use chrono::TimeZone;
+use pos_core::merge::Stamped;
+use serde_json::json;
+
+const ORG: Uuid = Uuid::from_u128(0x0e);
+const DEVICE: Uuid = Uuid::from_u128(0xd1);
+
+fn now() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 11, 21, 12, 0, 0).unwrap()
+}
+
+fn clock() -> HlcClock {
+    HlcClock::new(0x5e, Hlc::ZERO)
+}
+
+fn stamp(wall_ms: u64) -> Hlc {
+    Hlc {
+        wall_ms,
+        counter: 0,
+        node: 0xd1,
+    }
+}
+
+fn new_customer(id: u128, fields: &[(&str, serde_json::Value)], wall_ms: u64) -> Change {
+    let mut map: FieldMap = fields
+        .iter()
+        .map(|(k, v)| {
+            (
+                k.to_string(),
+                Stamped {
+                    value: v.clone(),
+                    clock: stamp(wall_ms),
+                },
+            )
+        })
+        .collect();
+    map.entry("first_name".into()).or_insert(Stamped {
+        value: json!("Ana"),
+        clock: stamp(wall_ms),
+    });
+    map.entry("surname".into()).or_insert(Stamped {
+        value: json!("Rojas"),
+        clock: stamp(wall_ms),
+    });
+    Change {
+        change_id: Uuid::now_v7(),
+        device_id: DEVICE,
+        body: ChangeBody::Customer {
+            id: Uuid::from_u128(id),
+            fields: map,
+        },
+    }
+}
+
+fn run(changes: &[Change], snapshot: Snapshot) -> Plan {
+    plan(ORG, DEVICE, changes, snapshot, &mut clock(), now())
+}
+
+fn snapshot_of(plan: &Plan) -> Snapshot {
+    let mut s = Snapshot::default();
+    for c in &plan.customers {
+        s.customers.insert(c.id, c.clone());
+    }
+    for (id, outcome) in &plan.applied {
+        s.applied.insert(*id, outcome.clone());
+    }
+    s
+}
+
+#[test]
+fn the_same_person_typed_twice_becomes_one_customer() {
+    let a = new_customer(1, &[("phone", json!("+584141234567"))], 1_000);
+    let b = new_customer(
+        2,
+        &[("phone", json!("+584141234567")), ("city", json!("Coro"))],
+        2_000,
+    );
+    let p = run(&[a, b], Snapshot::default());
+    assert_eq!(p.results[0].outcome, ChangeOutcome::Applied);
+    assert_eq!(
+        p.results[1].outcome,
+        ChangeOutcome::MergedInto {
+            target: Uuid::from_u128(1)
+        }
+    );
+    let live: Vec<_> = p
+        .customers
+        .iter()
+        .filter(|c| c.merged_into.is_none())
+        .collect();
+    assert_eq!(live.len(), 1);
+    assert_eq!(live[0].city.as_deref(), Some("Coro"));
+    let tombstone = p
+        .customers
+        .iter()
+        .find(|c| c.id == Uuid::from_u128(2))
+        .unwrap();
+    assert_eq!(
+        (tombstone.merged_into, tombstone.phone.as_deref()),
+        (Some(Uuid::from_u128(1)), None)
+    );
+    assert_eq!(p.merges.len(), 1);
+}
+
+#[test]
+fn cross_key_hit_merges_by_priority_and_opens_a_review() {
+    let setup = run(
+        &[
+            new_customer(1, &[("phone", json!("+584121111111"))], 1),
+            new_customer(2, &[("email", json!("ana@x.com"))], 1),
+        ],
+        Snapshot::default(),
+    );
+    let incoming = new_customer(
+        3,
+        &[
+            ("phone", json!("+584121111111")),
+            ("email", json!("ana@x.com")),
+        ],
+        5,
+    );
+    let p = run(&[incoming], snapshot_of(&setup));
+    assert_eq!(
+        p.results[0].outcome,
+        ChangeOutcome::MergedInto {
+            target: Uuid::from_u128(1)
+        }
+    );
+    assert_eq!(
+        p.reviews,
+        vec![Review {
+            customer_a: Uuid::from_u128(1),
+            customer_b: Uuid::from_u128(2),
+            key: KeyKind::Email
+        }]
+    );
+    let a = p
+        .customers
+        .iter()
+        .find(|c| c.id == Uuid::from_u128(1))
+        .unwrap();
+    assert_eq!(
+        a.email, None,
+        "the email stays with the customer that owns it"
+    );
+}
+
+#[test]
+fn a_replayed_change_is_answered_but_not_applied_again() {
+    let a = new_customer(1, &[("phone", json!("+584141234567"))], 1);
+    let first = run(std::slice::from_ref(&a), Snapshot::default());
+    let again = run(&[a], snapshot_of(&first));
+    assert_eq!(again.results[0].outcome, ChangeOutcome::Applied);
+    assert!(again.applied.is_empty() && again.customers.is_empty());
+}
+
+#[test]
+fn invalid_or_unnormalised_records_are_rejected_with_field_errors() {
+    let bad = new_customer(
+        1,
+        &[("phone", json!("0414-123.45.67")), ("email", json!("nope"))],
+        1,
+    );
+    let p = run(&[bad], Snapshot::default());
+    let ChangeOutcome::Rejected { errors } = &p.results[0].outcome else {
+        panic!("{:?}", p.results)
+    };
+    assert!(errors.code_for("phone").is_some() && errors.code_for("email").is_some());
+    assert!(p.customers.is_empty());
+}
+
+#[test]
+fn edits_follow_last_writer_wins_and_cannot_steal_a_key() {
+    let setup = run(
+        &[
+            new_customer(
+                1,
+                &[("phone", json!("+584121111111")), ("city", json!("Coro"))],
+                10,
+            ),
+            new_customer(2, &[("phone", json!("+584122222222"))], 10),
+        ],
+        Snapshot::default(),
+    );
+    let edit = |wall, fields: &[(&str, serde_json::Value)]| Change {
+        change_id: Uuid::now_v7(),
+        device_id: DEVICE,
+        body: ChangeBody::Customer {
+            id: Uuid::from_u128(1),
+            fields: fields
+                .iter()
+                .map(|(k, v)| {
+                    (
+                        k.to_string(),
+                        Stamped {
+                            value: v.clone(),
+                            clock: stamp(wall),
+                        },
+                    )
+                })
+                .collect(),
+        },
+    };
+    let p = run(
+        &[
+            edit(5, &[("city", json!("Old"))]),
+            edit(20, &[("notes", json!("VIP"))]),
+            edit(30, &[("phone", json!("+584122222222"))]),
+        ],
+        snapshot_of(&setup),
+    );
+    let c = p
+        .customers
+        .iter()
+        .find(|c| c.id == Uuid::from_u128(1))
+        .unwrap();
+    assert_eq!(c.city.as_deref(), Some("Coro"), "an older write loses");
+    assert_eq!(c.notes.as_deref(), Some("VIP"));
+    assert_eq!(c.phone.as_deref(), Some("+584121111111"));
+    assert!(
+        matches!(&p.results[2].outcome, ChangeOutcome::Rejected { errors } if errors.code_for("phone") == Some(ErrorCode::Duplicate))
+    );
+}
+
+#[test]
+fn a_sale_for_a_merged_record_lands_on_the_survivor_and_a_change_from_another_device_is_refused() {
+    let a = new_customer(1, &[("phone", json!("+584141234567"))], 1);
+    let b = new_customer(2, &[("phone", json!("+584141234567"))], 2);
+    let sale = Sale {
+        id: Uuid::from_u128(99),
+        organization_id: Uuid::nil(),
+        customer_id: Uuid::from_u128(2),
+        branch_id: None,
+        terminal_id: Some(DEVICE),
+        lines: vec![],
+        total_minor: 1250,
+        currency: "USD".into(),
+        payment_method: pos_core::PaymentMethod::Cash,
+        sold_at: now(),
+    };
+    let sale_change = Change {
+        change_id: Uuid::now_v7(),
+        device_id: DEVICE,
+        body: ChangeBody::Sale { sale },
+    };
+    let mut spoofed = new_customer(3, &[("email", json!("x@y.com"))], 3);
+    spoofed.device_id = Uuid::from_u128(0xbad);
+    let p = run(&[a, b, sale_change, spoofed], Snapshot::default());
+    assert_eq!(p.sales[0].customer_id, Uuid::from_u128(1));
+    assert_eq!(
+        p.sales[0].organization_id, ORG,
+        "the organisation comes from the credential, not the payload"
+    );
+    assert!(matches!(
+        p.results[3].outcome,
+        ChangeOutcome::Rejected { .. }
+    ));
+}
+
+#[test]
+fn a_clock_far_in_the_future_is_restamped() {
+    let future = now().timestamp_millis() as u64 + 365 * 86_400_000;
+    let p = run(
+        &[new_customer(
+            1,
+            &[("phone", json!("+584141234567"))],
+            future,
+        )],
+        Snapshot::default(),
+    );
+    let c = &p.customers[0];
+    assert!(
+        c.clocks.values().all(|h| h.wall_ms < future),
+        "{:?}",
+        c.clocks
+    );
+}

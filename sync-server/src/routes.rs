@@ -1,0 +1,265 @@
+//! HTTP handlers: parse, call the database, map errors. One router per area.
+
+use crate::auth::{
+    digest, hash_password, random_secret, verify_password, DeviceAuth, Role, REFRESH_TTL_DAYS,
+};
+use crate::error::AppError;
+use crate::AppState;
+use axum::extract::{Query, State};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use chrono::{Duration, Utc};
+use pos_core::wire::{PullResponse, PushRequest, PushResponse};
+use pos_core::{ErrorCode, ValidationErrors};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use uuid::Uuid;
+
+/// Largest push batch accepted; the client sends smaller ones.
+pub const MAX_PUSH: usize = 1_000;
+
+pub fn auth_routes() -> Router<AppState> {
+    Router::new()
+        .route("/api/token/", post(token))
+        .route("/api/token/refresh/", post(refresh))
+        .route("/api/v1/devices/register", post(register_device))
+}
+
+pub fn sync_routes() -> Router<AppState> {
+    Router::new()
+        .route("/api/v1/sync/push", post(push))
+        .route("/api/v1/sync/pull", get(pull))
+}
+
+pub fn health_routes() -> Router<AppState> {
+    Router::new().route("/healthz", get(healthz))
+}
+
+#[derive(Debug, Deserialize)]
+struct TokenRequest {
+    #[serde(default)]
+    username: String,
+    #[serde(default)]
+    password: String,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+pub struct TokenPair {
+    pub access: String,
+    pub refresh: String,
+}
+
+fn required(pairs: &[(&str, &str)]) -> Result<(), ValidationErrors> {
+    let mut errors = ValidationErrors::default();
+    for (field, value) in pairs {
+        if value.trim().is_empty() {
+            errors.push(*field, ErrorCode::Required);
+        }
+    }
+    errors.into_result(())
+}
+
+async fn issue_pair(
+    state: &AppState,
+    user: Uuid,
+    org: Uuid,
+    role: Role,
+    family: Uuid,
+) -> Result<TokenPair, AppError> {
+    let refresh = random_secret();
+    state
+        .db
+        .store_refresh_token(
+            &digest(&refresh),
+            org,
+            family,
+            user,
+            Utc::now() + Duration::days(REFRESH_TTL_DAYS),
+        )
+        .await?;
+    Ok(TokenPair {
+        access: state.jwt.issue(user, org, role),
+        refresh,
+    })
+}
+
+/// Seed 1's `POST /api/token/`: username + password → access + refresh.
+async fn token(
+    State(state): State<AppState>,
+    Json(req): Json<TokenRequest>,
+) -> Result<Json<TokenPair>, AppError> {
+    required(&[("username", &req.username), ("password", &req.password)])?;
+    let user = state.db.user_by_username(req.username.trim()).await?;
+    // Verify against a dummy hash when the user is unknown, so timing does not reveal names.
+    let hash = user
+        .as_ref()
+        .map_or(&*state.dummy_hash, |u| u.password_hash.as_str());
+    let ok = verify_password(&req.password, hash);
+    let user = user.filter(|_| ok).ok_or(AppError::Unauthorized)?;
+    let role = Role::parse(&user.role).ok_or(AppError::Forbidden)?;
+    Ok(Json(
+        issue_pair(&state, user.id, user.organization_id, role, Uuid::now_v7()).await?,
+    ))
+}
+
+#[derive(Debug, Deserialize)]
+struct RefreshRequest {
+    #[serde(default)]
+    refresh: String,
+}
+
+/// Rotates a refresh token: the presented one is spent, a new pair is issued in its family.
+async fn refresh(
+    State(state): State<AppState>,
+    Json(req): Json<RefreshRequest>,
+) -> Result<Json<TokenPair>, AppError> {
+    required(&[("refresh", &req.refresh)])?;
+    match state
+        .db
+        .use_refresh_token(&digest(req.refresh.trim()))
+        .await?
+    {
+        crate::db::RefreshUse::Fresh {
+            family_id,
+            user_id,
+            organization_id,
+        } => {
+            let role = state
+                .db
+                .user_role(organization_id, user_id)
+                .await?
+                .and_then(|r| Role::parse(&r))
+                .ok_or(AppError::Unauthorized)?;
+            Ok(Json(
+                issue_pair(&state, user_id, organization_id, role, family_id).await?,
+            ))
+        }
+        crate::db::RefreshUse::Reused => {
+            tracing::warn!("a spent refresh token was presented again; its family is revoked");
+            Err(AppError::Unauthorized)
+        }
+        crate::db::RefreshUse::Unknown => Err(AppError::Unauthorized),
+    }
+}
+
+#[derive(Debug, Deserialize)]
+struct RegisterRequest {
+    #[serde(default)]
+    code: String,
+    #[serde(default)]
+    name: String,
+}
+
+/// A terminal's registration: its credential (`<device id>.<secret>`), shown once.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct Registration {
+    pub device_id: Uuid,
+    pub organization_id: Uuid,
+    pub branch_id: Option<Uuid>,
+    pub credential: String,
+}
+
+async fn register_device(
+    State(state): State<AppState>,
+    Json(req): Json<RegisterRequest>,
+) -> Result<Json<Registration>, AppError> {
+    required(&[("code", &req.code), ("name", &req.name)])?;
+    let secret = random_secret();
+    let device = state
+        .db
+        .register_device(&digest(req.code.trim()), req.name.trim(), &digest(&secret))
+        .await?;
+    let device = device.ok_or_else(|| {
+        AppError::Invalid(ValidationErrors::one("code", ErrorCode::InvalidChoice))
+    })?;
+    Ok(Json(Registration {
+        device_id: device.id,
+        organization_id: device.organization_id,
+        branch_id: device.branch_id,
+        credential: format!("{}.{secret}", device.id),
+    }))
+}
+
+async fn push(
+    State(state): State<AppState>,
+    device: DeviceAuth,
+    Json(req): Json<PushRequest>,
+) -> Result<Json<PushResponse>, AppError> {
+    if req.changes.len() > MAX_PUSH {
+        return Err(AppError::BadRequest(format!(
+            "at most {MAX_PUSH} changes per push"
+        )));
+    }
+    Ok(Json(
+        state
+            .db
+            .push(
+                device.organization_id,
+                device.id,
+                &req.changes,
+                &state.clock,
+            )
+            .await?,
+    ))
+}
+
+#[derive(Debug, Deserialize)]
+struct PullQuery {
+    #[serde(default)]
+    cursor: i64,
+    limit: Option<i64>,
+}
+
+async fn pull(
+    State(state): State<AppState>,
+    device: DeviceAuth,
+    Query(q): Query<PullQuery>,
+) -> Result<Json<PullResponse>, AppError> {
+    Ok(Json(
+        state
+            .db
+            .pull(device.organization_id, q.cursor, q.limit.unwrap_or(1_000))
+            .await?,
+    ))
+}
+
+async fn healthz(State(state): State<AppState>) -> Result<Json<serde_json::Value>, AppError> {
+    state.db.ping().await?;
+    Ok(Json(
+        json!({ "status": "ok", "database": state.db.backend_name() }),
+    ))
+}
+
+/// Creates the user with a hashed password (used by the admin CLI and tests).
+pub async fn create_user(
+    state: &AppState,
+    org: Uuid,
+    username: &str,
+    password: &str,
+    role: Role,
+) -> Result<Uuid, AppError> {
+    Ok(state
+        .db
+        .create_user(org, username, &hash_password(password), role.as_str())
+        .await?)
+}
+
+/// Issues a one-time terminal registration code valid for `days`.
+pub async fn issue_registration_code(
+    state: &AppState,
+    org: Uuid,
+    branch: Option<Uuid>,
+    days: i64,
+) -> Result<String, AppError> {
+    let code = random_secret()[..12].to_owned();
+    state
+        .db
+        .create_registration_code(
+            &digest(&code),
+            org,
+            branch,
+            Utc::now() + Duration::days(days),
+        )
+        .await?;
+    Ok(code)
+}
