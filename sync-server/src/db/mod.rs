@@ -124,23 +124,22 @@ impl Db {
         })
     }
 
+    /// Applies pending migrations in one transaction. On PostgreSQL an advisory lock makes
+    /// instances that start together take turns: the first migrates, the others find it done.
     async fn migrate(&self) -> DbResult<()> {
         let files = match self.backend {
             Backend::Sqlite => SQLITE_MIGRATIONS,
             Backend::Postgres => POSTGRES_MIGRATIONS,
         };
-        sqlx::raw_sql("CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, applied_at TEXT NOT NULL)")
-            .execute(&self.pool)
-            .await?;
+        let mut tx = self.pool.begin().await?;
+        if self.backend == Backend::Postgres {
+            sqlx::raw_sql("SELECT pg_advisory_xact_lock(72270001)")
+                .execute(&mut *tx)
+                .await?;
+        }
+        sqlx::raw_sql("CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, applied_at TEXT NOT NULL)").execute(&mut *tx).await?;
         for (index, sql) in files.iter().enumerate() {
             let version = (index + 1) as i64;
-            let mut tx = self.pool.begin().await?;
-            if self.backend == Backend::Postgres {
-                // Two instances starting at once: the first migrates, the second waits here.
-                sqlx::raw_sql("LOCK TABLE schema_migrations IN EXCLUSIVE MODE")
-                    .execute(&mut *tx)
-                    .await?;
-            }
             let done =
                 sqlx::query(self.sql("SELECT version FROM schema_migrations WHERE version = $1"))
                     .bind(version)
@@ -156,8 +155,8 @@ impl Db {
                 .execute(&mut *tx)
                 .await?;
             }
-            tx.commit().await?;
         }
+        tx.commit().await?;
         Ok(())
     }
 
