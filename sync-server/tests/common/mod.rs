@@ -8,6 +8,7 @@ use uuid::Uuid;
 
 pub const POSTGRES_DEFAULT: &str = "postgres://postgres@127.0.0.1:5432/test";
 
+#[derive(Debug)]
 pub struct Backend {
     pub state: AppState,
     pub org: Uuid,
