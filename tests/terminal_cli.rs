@@ -6,17 +6,8 @@ use pos_e2e::Terminal;
 #[test]
 fn capture_then_find_by_cedula_typed_with_dots() {
     let t = Terminal::new();
-    let juan = t.ok(&[
-        "add",
-        "--name",
-        "Juan",
-        "--surname",
-        "Pérez",
-        "--phone",
-        "0414-123.45.67",
-        "--cedula",
-        "V-12345678",
-    ]);
+    let juan =
+        t.ok(&["add", "--name", "Juan", "--surname", "Pérez", "--phone", "0414-123.45.67", "--cedula", "V-12345678"]);
     assert_eq!(juan["phone"], "+584141234567");
     let hits = t.ok(&["lookup", "v12.345.678"]);
     assert_eq!(hits[0]["customer"]["id"], juan["id"]);
@@ -28,30 +19,14 @@ fn capture_then_find_by_cedula_typed_with_dots() {
 #[test]
 fn invalid_phone_is_refused_naming_the_field_and_nothing_is_stored() {
     let t = Terminal::new();
-    let run = t.run(&[
-        "add",
-        "--name",
-        "Ana",
-        "--surname",
-        "Rojas",
-        "--phone",
-        "0414-12",
-    ]);
+    let run = t.run(&["add", "--name", "Ana", "--surname", "Rojas", "--phone", "0414-12"]);
     assert_eq!(run.code, 2);
     let error = &run.stderr["error"];
     assert_eq!(error["kind"], "invalid");
     assert_eq!(error["errors"][0]["field"], "phone");
     assert_eq!(error["errors"][0]["code"], "phone_invalid");
     assert_eq!(t.ok(&["outbox"])["pending"], 0);
-    let ok = t.run(&[
-        "add",
-        "--name",
-        "Ana",
-        "--surname",
-        "Rojas",
-        "--phone",
-        "0414-765.43.21",
-    ]);
+    let ok = t.run(&["add", "--name", "Ana", "--surname", "Rojas", "--phone", "0414-765.43.21"]);
     assert_eq!(ok.code, 0);
     assert_eq!(t.ok(&["outbox"])["pending"], 1);
 }
@@ -59,17 +34,8 @@ fn invalid_phone_is_refused_naming_the_field_and_nothing_is_stored() {
 #[test]
 fn checkout_finds_the_same_person_and_keeps_one_customer() {
     let t = Terminal::new();
-    let first = t.ok(&[
-        "sale",
-        "--name",
-        "Luisa",
-        "--surname",
-        "Marcano",
-        "--email",
-        "Luisa@Correo.com",
-        "--total",
-        "12,50",
-    ]);
+    let first =
+        t.ok(&["sale", "--name", "Luisa", "--surname", "Marcano", "--email", "Luisa@Correo.com", "--total", "12,50"]);
     assert_eq!(first["customer"]["created"], true);
     let again = t.ok(&[
         "sale",
@@ -87,55 +53,24 @@ fn checkout_finds_the_same_person_and_keeps_one_customer() {
         "usd",
     ]);
     assert_eq!(again["customer"]["created"], false);
-    assert_eq!(
-        again["customer"]["customer"]["id"],
-        first["customer"]["customer"]["id"]
-    );
+    assert_eq!(again["customer"]["customer"]["id"], first["customer"]["customer"]["id"]);
     let id = first["customer"]["customer"]["id"].as_str().unwrap();
     let shown = t.ok(&["show", id]);
-    assert_eq!(
-        shown["customer"]["phone"], "+584241112233",
-        "the blank phone was filled by the second visit"
-    );
+    assert_eq!(shown["customer"]["phone"], "+584241112233", "the blank phone was filled by the second visit");
     assert_eq!(shown["sales_summary"]["purchase_count"], 2);
-    assert_eq!(
-        shown["sales_summary"]["by_currency"][0]["total_minor"],
-        1975
-    );
+    assert_eq!(shown["sales_summary"]["by_currency"][0]["total_minor"], 1975);
     assert_eq!(t.ok(&["stats"])["total"], 1);
 }
 
 #[test]
 fn deactivated_customers_are_still_found_and_checkout_brings_them_back() {
     let t = Terminal::new();
-    let c = t.ok(&[
-        "add",
-        "--full-name",
-        "Pedro Pablo Rojas Peña",
-        "--email",
-        "pp@x.com",
-    ]);
-    assert_eq!(
-        (c["first_name"].as_str(), c["surname"].as_str()),
-        (Some("Pedro Pablo"), Some("Rojas Peña"))
-    );
+    let c = t.ok(&["add", "--full-name", "Pedro Pablo Rojas Peña", "--email", "pp@x.com"]);
+    assert_eq!((c["first_name"].as_str(), c["surname"].as_str()), (Some("Pedro Pablo"), Some("Rojas Peña")));
     let id = c["id"].as_str().unwrap();
     assert_eq!(t.ok(&["deactivate", id])["deactivated"], 1);
-    assert_eq!(
-        t.ok(&["lookup", "PP@X.COM"])[0]["customer"]["is_active"],
-        false
-    );
-    let sale = t.ok(&[
-        "sale",
-        "--email",
-        "pp@x.com",
-        "--name",
-        "Pedro",
-        "--surname",
-        "Rojas",
-        "--total",
-        "3",
-    ]);
+    assert_eq!(t.ok(&["lookup", "PP@X.COM"])[0]["customer"]["is_active"], false);
+    let sale = t.ok(&["sale", "--email", "pp@x.com", "--name", "Pedro", "--surname", "Rojas", "--total", "3"]);
     assert_eq!(sale["customer"]["reactivated"], true);
     assert_eq!(t.ok(&["show", id])["customer"]["is_active"], true);
 }
@@ -147,10 +82,7 @@ fn demo_data_loads_without_queueing_and_is_searchable() {
     assert_eq!(t.ok(&["stats"])["total"], 500);
     assert_eq!(t.ok(&["outbox"])["pending"], 0);
     let page = t.ok(&["search", "--search", "gonz", "--page-size", "5"]);
-    assert!(
-        page["count"].as_u64().unwrap() > 5,
-        "common surname found many times: {page}"
-    );
+    assert!(page["count"].as_u64().unwrap() > 5, "common surname found many times: {page}");
     assert_eq!(page["results"].as_array().unwrap().len(), 5);
 }
 
@@ -173,9 +105,6 @@ fn update_changes_only_the_given_fields() {
     let id = c["id"].as_str().unwrap();
     let updated = t.ok(&["update", id, "--email", "eva@luna.com"]);
     assert_eq!(updated["email"], "eva@luna.com");
-    assert_eq!(
-        updated["city"], "Coro",
-        "fields not given stay as they were"
-    );
+    assert_eq!(updated["city"], "Coro", "fields not given stay as they were");
     assert_eq!(updated["identification"], "V-9876543");
 }

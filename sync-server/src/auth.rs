@@ -4,9 +4,7 @@
 
 use crate::error::AppError;
 use crate::AppState;
-use argon2::password_hash::{
-    rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString,
-};
+use argon2::password_hash::{rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::Argon2;
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
@@ -53,27 +51,17 @@ impl Role {
 
 pub fn hash_password(password: &str) -> String {
     let salt = SaltString::generate(&mut OsRng);
-    Argon2::default()
-        .hash_password(password.as_bytes(), &salt)
-        .expect("argon2id hashing")
-        .to_string()
+    Argon2::default().hash_password(password.as_bytes(), &salt).expect("argon2id hashing").to_string()
 }
 
 pub fn verify_password(password: &str, hash: &str) -> bool {
-    PasswordHash::new(hash).is_ok_and(|parsed| {
-        Argon2::default()
-            .verify_password(password.as_bytes(), &parsed)
-            .is_ok()
-    })
+    PasswordHash::new(hash).is_ok_and(|parsed| Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok())
 }
 
 /// SHA-256 hex of a high-entropy secret (refresh tokens, device secrets, registration codes):
 /// stored instead of the secret, so a database dump grants nothing.
 pub fn digest(secret: &str) -> String {
-    Sha256::digest(secret.as_bytes())
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    Sha256::digest(secret.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// A random URL-safe secret of 32 bytes.
@@ -131,17 +119,11 @@ impl Jwt {
             iat: now,
             exp: now + ACCESS_TTL_SECS,
         };
-        let signing_input = format!(
-            "{}.{}",
-            B64.encode(HEADER),
-            B64.encode(serde_json::to_vec(&claims).expect("claims serialise"))
-        );
+        let signing_input =
+            format!("{}.{}", B64.encode(HEADER), B64.encode(serde_json::to_vec(&claims).expect("claims serialise")));
         let mut mac = self.mac();
         mac.update(signing_input.as_bytes());
-        format!(
-            "{signing_input}.{}",
-            B64.encode(mac.finalize().into_bytes())
-        )
+        format!("{signing_input}.{}", B64.encode(mac.finalize().into_bytes()))
     }
 
     /// Checks signature (constant time), header, issuer, audience and expiry.
@@ -161,8 +143,7 @@ impl Jwt {
             return None;
         }
         let claims: Claims = serde_json::from_slice(&B64.decode(payload).ok()?).ok()?;
-        (claims.iss == ISSUER && claims.aud == AUDIENCE && claims.exp > Utc::now().timestamp())
-            .then_some(claims)
+        (claims.iss == ISSUER && claims.aud == AUDIENCE && claims.exp > Utc::now().timestamp()).then_some(claims)
     }
 }
 
@@ -170,27 +151,14 @@ impl Jwt {
 /// organisation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Principal {
-    User {
-        id: Uuid,
-        organization_id: Uuid,
-        role: Role,
-    },
-    Device {
-        id: Uuid,
-        organization_id: Uuid,
-        branch_id: Option<Uuid>,
-    },
+    User { id: Uuid, organization_id: Uuid, role: Role },
+    Device { id: Uuid, organization_id: Uuid, branch_id: Option<Uuid> },
 }
 
 impl Principal {
     pub fn organization_id(&self) -> Uuid {
         match *self {
-            Principal::User {
-                organization_id, ..
-            }
-            | Principal::Device {
-                organization_id, ..
-            } => organization_id,
+            Principal::User { organization_id, .. } | Principal::Device { organization_id, .. } => organization_id,
         }
     }
 }
@@ -198,41 +166,24 @@ impl Principal {
 impl FromRequestParts<AppState> for Principal {
     type Rejection = AppError;
 
-    async fn from_request_parts(
-        parts: &mut Parts,
-        state: &AppState,
-    ) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
         let header = parts
             .headers
             .get(axum::http::header::AUTHORIZATION)
             .and_then(|v| v.to_str().ok())
             .ok_or(AppError::Unauthorized)?;
         if let Some(token) = header.strip_prefix("Bearer ") {
-            let claims = state
-                .jwt
-                .verify(token.trim())
-                .ok_or(AppError::Unauthorized)?;
-            return Ok(Principal::User {
-                id: claims.sub,
-                organization_id: claims.org,
-                role: claims.role,
-            });
+            let claims = state.jwt.verify(token.trim()).ok_or(AppError::Unauthorized)?;
+            return Ok(Principal::User { id: claims.sub, organization_id: claims.org, role: claims.role });
         }
         if let Some(credential) = header.strip_prefix("Device ") {
-            let (id, secret) = credential
-                .trim()
-                .split_once('.')
-                .ok_or(AppError::Unauthorized)?;
+            let (id, secret) = credential.trim().split_once('.').ok_or(AppError::Unauthorized)?;
             let id: Uuid = id.parse().map_err(|_| AppError::Unauthorized)?;
             let device = state.db.device(id).await?.ok_or(AppError::Unauthorized)?;
             if device.revoked || device.secret_hash != digest(secret) {
                 return Err(AppError::Unauthorized);
             }
-            return Ok(Principal::Device {
-                id,
-                organization_id: device.organization_id,
-                branch_id: device.branch_id,
-            });
+            return Ok(Principal::Device { id, organization_id: device.organization_id, branch_id: device.branch_id });
         }
         Err(AppError::Unauthorized)
     }
@@ -248,19 +199,9 @@ pub struct DeviceAuth {
 impl FromRequestParts<AppState> for DeviceAuth {
     type Rejection = AppError;
 
-    async fn from_request_parts(
-        parts: &mut Parts,
-        state: &AppState,
-    ) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
         match Principal::from_request_parts(parts, state).await? {
-            Principal::Device {
-                id,
-                organization_id,
-                ..
-            } => Ok(DeviceAuth {
-                id,
-                organization_id,
-            }),
+            Principal::Device { id, organization_id, .. } => Ok(DeviceAuth { id, organization_id }),
             Principal::User { .. } => Err(AppError::Forbidden),
         }
     }
@@ -275,31 +216,18 @@ mod tests {
         let jwt = Jwt::new(b"k".repeat(32));
         let token = jwt.issue(Uuid::from_u128(1), Uuid::from_u128(2), Role::Manager);
         let claims = jwt.verify(&token).unwrap();
-        assert_eq!(
-            (claims.sub, claims.org, claims.role),
-            (Uuid::from_u128(1), Uuid::from_u128(2), Role::Manager)
-        );
-        assert!(
-            Jwt::new(b"x".repeat(32)).verify(&token).is_none(),
-            "another key"
-        );
+        assert_eq!((claims.sub, claims.org, claims.role), (Uuid::from_u128(1), Uuid::from_u128(2), Role::Manager));
+        assert!(Jwt::new(b"x".repeat(32)).verify(&token).is_none(), "another key");
         let (head, rest) = token.split_once('.').unwrap();
         let none_alg = format!("{}.{}", B64.encode(r#"{"alg":"none","typ":"JWT"}"#), rest);
         assert!(jwt.verify(&none_alg).is_none(), "alg none");
         let mut forged = token.clone();
         forged.push('A');
         assert!(jwt.verify(&forged).is_none());
-        let payload: Claims =
-            serde_json::from_slice(&B64.decode(rest.split('.').next().unwrap()).unwrap()).unwrap();
-        let admin = Claims {
-            role: Role::Admin,
-            ..payload
-        };
-        let escalated = format!(
-            "{head}.{}.{}",
-            B64.encode(serde_json::to_vec(&admin).unwrap()),
-            token.rsplit('.').next().unwrap()
-        );
+        let payload: Claims = serde_json::from_slice(&B64.decode(rest.split('.').next().unwrap()).unwrap()).unwrap();
+        let admin = Claims { role: Role::Admin, ..payload };
+        let escalated =
+            format!("{head}.{}.{}", B64.encode(serde_json::to_vec(&admin).unwrap()), token.rsplit('.').next().unwrap());
         assert!(jwt.verify(&escalated).is_none(), "changed claims");
     }
 

@@ -34,39 +34,20 @@ impl From<ValidationErrors> for AppError {
 impl IntoResponse for AppError {
     fn into_response(self) -> Response {
         let (status, kind, message, fields) = match &self {
-            AppError::Invalid(errors) => (
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "invalid",
-                "Some fields are not valid.".to_owned(),
-                Some(errors),
-            ),
-            AppError::Unauthorized => (
-                StatusCode::UNAUTHORIZED,
-                "unauthorized",
-                "Sign in or register this terminal first.".to_owned(),
-                None,
-            ),
-            AppError::Forbidden => (
-                StatusCode::FORBIDDEN,
-                "forbidden",
-                "Your role does not allow this.".to_owned(),
-                None,
-            ),
-            AppError::NotFound => (
-                StatusCode::NOT_FOUND,
-                "not_found",
-                "Not found.".to_owned(),
-                None,
-            ),
+            AppError::Invalid(errors) => {
+                (StatusCode::UNPROCESSABLE_ENTITY, "invalid", "Some fields are not valid.".to_owned(), Some(errors))
+            }
+            AppError::Unauthorized => {
+                (StatusCode::UNAUTHORIZED, "unauthorized", "Sign in or register this terminal first.".to_owned(), None)
+            }
+            AppError::Forbidden => {
+                (StatusCode::FORBIDDEN, "forbidden", "Your role does not allow this.".to_owned(), None)
+            }
+            AppError::NotFound => (StatusCode::NOT_FOUND, "not_found", "Not found.".to_owned(), None),
             AppError::BadRequest(m) => (StatusCode::BAD_REQUEST, "bad_request", m.clone(), None),
             AppError::Db(e) => {
                 tracing::error!(error = %e, "database error");
-                (
-                    StatusCode::INTERNAL_SERVER_ERROR,
-                    "internal",
-                    "Something went wrong on the server.".to_owned(),
-                    None,
-                )
+                (StatusCode::INTERNAL_SERVER_ERROR, "internal", "Something went wrong on the server.".to_owned(), None)
             }
         };
         let mut body = json!({ "error": { "kind": kind, "message": message } });
@@ -75,10 +56,9 @@ impl IntoResponse for AppError {
         }
         let mut response = (status, Json(body)).into_response();
         if status == StatusCode::UNAUTHORIZED {
-            response.headers_mut().insert(
-                axum::http::header::WWW_AUTHENTICATE,
-                axum::http::HeaderValue::from_static("Bearer"),
-            );
+            response
+                .headers_mut()
+                .insert(axum::http::header::WWW_AUTHENTICATE, axum::http::HeaderValue::from_static("Bearer"));
         }
         response
     }

@@ -67,6 +67,11 @@ enum Admin {
     },
     /// Creates the demo organisation (once) and prints how to sign in and register a terminal.
     Demo,
+    /// Open review items (suspected duplicates) of an organisation.
+    ReviewItems {
+        #[arg(long)]
+        org: Uuid,
+    },
 }
 
 fn default_url() -> String {
@@ -83,9 +88,7 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
     let url = cli.database_url.unwrap_or_else(default_url);
     let db = Db::connect(&url).await?;
     let state = AppState::new(db.clone()).await?;
-    match cli.command.unwrap_or(Command::Serve {
-        bind: "127.0.0.1:8780".parse()?,
-    }) {
+    match cli.command.unwrap_or(Command::Serve { bind: "127.0.0.1:8780".parse()? }) {
         Command::Serve { bind } => {
             let listener = tokio::net::TcpListener::bind(bind).await?;
             tracing::info!(%bind, database = db.backend_name(), "serving");
@@ -96,30 +99,22 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
                 })
                 .await?;
         }
-        Command::Admin(Admin::CreateOrg { name }) => println!(
-            "{}",
-            json!({ "organization_id": db.create_organization(&name).await? })
-        ),
-        Command::Admin(Admin::CreateBranch { org, name }) => println!(
-            "{}",
-            json!({ "branch_id": db.create_branch(org, &name).await? })
-        ),
-        Command::Admin(Admin::CreateUser {
-            org,
-            username,
-            password,
-            role,
-        }) => {
-            let role = Role::parse(&role).ok_or("role must be cashier, manager or admin")?;
-            println!(
-                "{}",
-                json!({ "user_id": create_user(&state, org, &username, &password, role).await? })
-            );
+        Command::Admin(Admin::CreateOrg { name }) => {
+            println!("{}", json!({ "organization_id": db.create_organization(&name).await? }))
         }
-        Command::Admin(Admin::IssueCode { org, branch, days }) => println!(
-            "{}",
-            json!({ "code": issue_registration_code(&state, org, branch, days).await? })
-        ),
+        Command::Admin(Admin::CreateBranch { org, name }) => {
+            println!("{}", json!({ "branch_id": db.create_branch(org, &name).await? }))
+        }
+        Command::Admin(Admin::CreateUser { org, username, password, role }) => {
+            let role = Role::parse(&role).ok_or("role must be cashier, manager or admin")?;
+            println!("{}", json!({ "user_id": create_user(&state, org, &username, &password, role).await? }));
+        }
+        Command::Admin(Admin::IssueCode { org, branch, days }) => {
+            println!("{}", json!({ "code": issue_registration_code(&state, org, branch, days).await? }))
+        }
+        Command::Admin(Admin::ReviewItems { org }) => {
+            println!("{}", serde_json::to_string(&db.open_review_items(org).await?)?)
+        }
         Command::Admin(Admin::Demo) => {
             let org = match db.organization_by_name("Demo").await? {
                 Some(org) => org,
@@ -149,9 +144,7 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
     tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
-        )
+        .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()))
         .with_writer(std::io::stderr)
         .init();
     match run(Cli::parse()).await {

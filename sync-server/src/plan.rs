@@ -12,8 +12,8 @@ use pos_core::sale::validate_sale;
 use pos_core::validate::validate_customer;
 use pos_core::wire::{Change, ChangeBody, ChangeOutcome, ChangeResult};
 use pos_core::{
-    decide, Customer, CustomerInput, ErrorCode, Hlc, HlcClock, KeyKind, MatchDecision, Preferences,
-    Sale, SaleInput, ValidationErrors,
+    decide, Customer, CustomerInput, ErrorCode, Hlc, HlcClock, KeyKind, MatchDecision, Preferences, Sale, SaleInput,
+    ValidationErrors,
 };
 use std::collections::{BTreeMap, HashMap, HashSet};
 use uuid::Uuid;
@@ -81,21 +81,12 @@ pub fn plan(
                     planner.apply(change)
                 };
                 let outcome = outcome.unwrap_or_else(|errors| ChangeOutcome::Rejected { errors });
-                planner
-                    .snapshot
-                    .applied
-                    .insert(change.change_id, outcome.clone());
-                planner
-                    .plan
-                    .applied
-                    .push((change.change_id, outcome.clone()));
+                planner.snapshot.applied.insert(change.change_id, outcome.clone());
+                planner.plan.applied.push((change.change_id, outcome.clone()));
                 outcome
             }
         };
-        planner.plan.results.push(ChangeResult {
-            change_id: change.change_id,
-            outcome,
-        });
+        planner.plan.results.push(ChangeResult { change_id: change.change_id, outcome });
     }
     planner.finish()
 }
@@ -135,18 +126,9 @@ fn customer_input(c: &Customer) -> CustomerInput {
 }
 
 impl<'a> Planner<'a> {
-    fn new(
-        organization: Uuid,
-        snapshot: Snapshot,
-        clock: &'a mut HlcClock,
-        now: DateTime<Utc>,
-    ) -> Self {
+    fn new(organization: Uuid, snapshot: Snapshot, clock: &'a mut HlcClock, now: DateTime<Utc>) -> Self {
         let mut keys = HashMap::new();
-        for c in snapshot
-            .customers
-            .values()
-            .filter(|c| c.merged_into.is_none())
-        {
+        for c in snapshot.customers.values().filter(|c| c.merged_into.is_none()) {
             for (kind, value) in c.keys().iter() {
                 keys.insert((kind, value.to_owned()), c.id);
             }
@@ -184,10 +166,7 @@ impl<'a> Planner<'a> {
                 let fields = self.restamp(fields);
                 self.apply_customer(change.change_id, *id, fields)
             }
-            ChangeBody::Preferences {
-                customer_id,
-                fields,
-            } => {
+            ChangeBody::Preferences { customer_id, fields } => {
                 let fields = self.restamp(fields);
                 self.apply_preferences(*customer_id, fields)
             }
@@ -204,13 +183,7 @@ impl<'a> Planner<'a> {
                 Ok(()) => stamped.clock,
                 Err(_) => self.clock.tick(self.now_ms),
             };
-            out.insert(
-                name.clone(),
-                Stamped {
-                    value: stamped.value.clone(),
-                    clock,
-                },
-            );
+            out.insert(name.clone(), Stamped { value: stamped.value.clone(), clock });
         }
         self.clock.tick(self.now_ms);
         out
@@ -255,9 +228,7 @@ impl<'a> Planner<'a> {
     /// Checks that the record is a valid customer with normalised keys, as the terminal's own
     /// validation would have left it. Every problem is reported at once.
     fn check(&self, c: &Customer) -> Result<(), ValidationErrors> {
-        let mut errors = validate_customer(&customer_input(c), self.now.date_naive())
-            .err()
-            .unwrap_or_default();
+        let mut errors = validate_customer(&customer_input(c), self.now.date_naive()).err().unwrap_or_default();
         for (kind, stored) in c.keys().iter() {
             if normalize_key(kind, stored).is_ok_and(|normal| normal != stored) {
                 errors.push(kind.field(), ErrorCode::NotNormalized);
@@ -272,20 +243,14 @@ impl<'a> Planner<'a> {
 
     fn apply_customer(&mut self, change_id: Uuid, id: Uuid, fields: FieldMap) -> Outcome {
         if fields.keys().any(|f| !MERGED_FIELDS.contains(&f.as_str())) {
-            let unknown = fields
-                .keys()
-                .find(|f| !MERGED_FIELDS.contains(&f.as_str()))
-                .cloned()
-                .unwrap_or_default();
+            let unknown = fields.keys().find(|f| !MERGED_FIELDS.contains(&f.as_str())).cloned().unwrap_or_default();
             return Err(ValidationErrors::one(unknown, ErrorCode::InvalidChoice));
         }
         match self.snapshot.customers.get(&id).cloned() {
             Some(existing) if existing.merged_into.is_none() => self.edit(existing, fields),
             Some(_) => {
                 // An edit of a customer that was merged away lands on the survivor, as a merge.
-                let target = self
-                    .resolve(id)
-                    .ok_or_else(|| ValidationErrors::one("id", ErrorCode::NotFound))?;
+                let target = self.resolve(id).ok_or_else(|| ValidationErrors::one("id", ErrorCode::NotFound))?;
                 self.merge_record(change_id, id, target, &fields, &[])?;
                 Ok(ChangeOutcome::MergedInto { target })
             }
@@ -296,15 +261,11 @@ impl<'a> Planner<'a> {
     fn edit(&mut self, existing: Customer, fields: FieldMap) -> Outcome {
         let joined = join(&existing.to_fields(), &fields);
         let mut next = existing.clone();
-        next.set_fields(&joined)
-            .map_err(|e| ValidationErrors::one(e.0, ErrorCode::InvalidChoice))?;
+        next.set_fields(&joined).map_err(|e| ValidationErrors::one(e.0, ErrorCode::InvalidChoice))?;
         self.check(&next)?;
         let mut errors = ValidationErrors::default();
         for (kind, value) in next.keys().iter() {
-            if self
-                .owner(kind, value)
-                .is_some_and(|owner| owner != existing.id)
-            {
+            if self.owner(kind, value).is_some_and(|owner| owner != existing.id) {
                 errors.push(kind.field(), ErrorCode::Duplicate);
             }
         }
@@ -342,9 +303,12 @@ impl<'a> Planner<'a> {
             merged_into: None,
             clocks: BTreeMap::new(),
         };
-        candidate
-            .set_fields(&fields)
-            .map_err(|e| ValidationErrors::one(e.0, ErrorCode::InvalidChoice))?;
+        candidate.set_fields(&fields).map_err(|e| ValidationErrors::one(e.0, ErrorCode::InvalidChoice))?;
+        // Captured when its fields were first written (the terminal's clock, already bounded by
+        // `restamp`), not when the terminal came back online.
+        let captured =
+            fields.values().map(|s| s.clock.wall_ms).min().and_then(|ms| DateTime::from_timestamp_millis(ms as i64));
+        candidate.created_at = captured.filter(|t| *t <= self.now).unwrap_or(self.now);
         self.check(&candidate)?;
         let mut hits = pos_core::KeyHits::default();
         for (kind, value) in candidate.keys().iter() {
@@ -360,20 +324,10 @@ impl<'a> Planner<'a> {
                 let owned_elsewhere = decision.keys_owned_elsewhere(&hits);
                 if let MatchDecision::Merge { conflicts, .. } = &decision {
                     for c in conflicts {
-                        self.plan.reviews.push(Review {
-                            customer_a: target,
-                            customer_b: c.other,
-                            key: c.key,
-                        });
+                        self.plan.reviews.push(Review { customer_a: target, customer_b: c.other, key: c.key });
                     }
                 }
-                self.merge_record(
-                    change_id,
-                    id,
-                    target,
-                    &candidate.to_fields(),
-                    &owned_elsewhere,
-                )?;
+                self.merge_record(change_id, id, target, &candidate.to_fields(), &owned_elsewhere)?;
                 Ok(ChangeOutcome::MergedInto { target })
             }
         }
@@ -398,11 +352,7 @@ impl<'a> Planner<'a> {
         // A key the target gains must not belong to anyone else.
         let mut owned: Vec<KeyKind> = owned_elsewhere.to_vec();
         for kind in KeyKind::PRIORITY {
-            if let Some(Stamped {
-                value: serde_json::Value::String(v),
-                ..
-            }) = fields.get(kind.field())
-            {
+            if let Some(Stamped { value: serde_json::Value::String(v), .. }) = fields.get(kind.field()) {
                 if self.owner(kind, v).is_some_and(|o| o != target) && !owned.contains(&kind) {
                     owned.push(kind);
                 }
@@ -410,8 +360,7 @@ impl<'a> Planner<'a> {
         }
         let merged = merge_into(&existing.to_fields(), fields, &owned);
         let mut next = existing.clone();
-        next.set_fields(&merged)
-            .map_err(|e| ValidationErrors::one(e.0, ErrorCode::InvalidChoice))?;
+        next.set_fields(&merged).map_err(|e| ValidationErrors::one(e.0, ErrorCode::InvalidChoice))?;
         if next != existing {
             next.updated_at = self.now;
             self.put(next);
@@ -429,43 +378,23 @@ impl<'a> Planner<'a> {
             tombstone.updated_at = self.now;
             self.put(tombstone);
         }
-        self.plan.merges.push(MergeLog {
-            target_id: target,
-            source_id: source,
-            change_id,
-            data: fields.clone(),
-        });
+        self.plan.merges.push(MergeLog { target_id: target, source_id: source, change_id, data: fields.clone() });
         Ok(())
     }
 
     fn apply_preferences(&mut self, customer_id: Uuid, fields: FieldMap) -> Outcome {
-        let target = self
-            .resolve(customer_id)
-            .ok_or_else(|| ValidationErrors::one("customer_id", ErrorCode::NotFound))?;
-        let (current, clocks) = self
-            .snapshot
-            .preferences
-            .get(&target)
-            .cloned()
-            .unwrap_or_default();
-        let joined = join(
-            &pos_core::merge::record_fields(&current, &PREFERENCE_FIELDS, &clocks),
-            &fields,
-        );
+        let target =
+            self.resolve(customer_id).ok_or_else(|| ValidationErrors::one("customer_id", ErrorCode::NotFound))?;
+        let (current, clocks) = self.snapshot.preferences.get(&target).cloned().unwrap_or_default();
+        let joined = join(&pos_core::merge::record_fields(&current, &PREFERENCE_FIELDS, &clocks), &fields);
         let next: Preferences = with_fields(&current, &PREFERENCE_FIELDS, &joined)
             .map_err(|e| ValidationErrors::one(e.0, ErrorCode::InvalidChoice))?;
         let next_clocks = joined.iter().map(|(f, s)| (f.clone(), s.clock)).collect();
-        self.snapshot
-            .preferences
-            .insert(target, (next, next_clocks));
+        self.snapshot.preferences.insert(target, (next, next_clocks));
         if !self.prefs_touched.contains(&target) {
             self.prefs_touched.push(target);
         }
-        Ok(if target == customer_id {
-            ChangeOutcome::Applied
-        } else {
-            ChangeOutcome::MergedInto { target }
-        })
+        Ok(if target == customer_id { ChangeOutcome::Applied } else { ChangeOutcome::MergedInto { target } })
     }
 
     fn apply_sale(&mut self, sale: &Sale) -> Outcome {
@@ -479,20 +408,13 @@ impl<'a> Planner<'a> {
             payment_method: sale.payment_method,
         };
         validate_sale(&input)?;
-        let customer_id = self
-            .resolve(sale.customer_id)
-            .ok_or_else(|| ValidationErrors::one("customer_id", ErrorCode::NotFound))?;
-        let stored = Sale {
-            organization_id: self.organization,
-            customer_id,
-            ..sale.clone()
-        };
+        let customer_id =
+            self.resolve(sale.customer_id).ok_or_else(|| ValidationErrors::one("customer_id", ErrorCode::NotFound))?;
+        let stored = Sale { organization_id: self.organization, customer_id, ..sale.clone() };
         if let Some(mut customer) = self.snapshot.customers.get(&customer_id).cloned() {
             if customer.last_activity.is_none_or(|t| t < stored.sold_at) {
                 customer.last_activity = Some(stored.sold_at);
-                customer
-                    .clocks
-                    .insert("last_activity".into(), self.clock.tick(self.now_ms));
+                customer.clocks.insert("last_activity".into(), self.clock.tick(self.now_ms));
                 self.put(customer);
             }
         }

@@ -1,8 +1,6 @@
 //! HTTP handlers: parse, call the database, map errors. One router per area.
 
-use crate::auth::{
-    digest, hash_password, random_secret, verify_password, DeviceAuth, Role, REFRESH_TTL_DAYS,
-};
+use crate::auth::{digest, hash_password, random_secret, verify_password, DeviceAuth, Role, REFRESH_TTL_DAYS};
 use crate::error::AppError;
 use crate::AppState;
 use axum::extract::{Query, State};
@@ -26,9 +24,7 @@ pub fn auth_routes() -> Router<AppState> {
 }
 
 pub fn sync_routes() -> Router<AppState> {
-    Router::new()
-        .route("/api/v1/sync/push", post(push))
-        .route("/api/v1/sync/pull", get(pull))
+    Router::new().route("/api/v1/sync/push", post(push)).route("/api/v1/sync/pull", get(pull))
 }
 
 pub fn health_routes() -> Router<AppState> {
@@ -59,47 +55,25 @@ fn required(pairs: &[(&str, &str)]) -> Result<(), ValidationErrors> {
     errors.into_result(())
 }
 
-async fn issue_pair(
-    state: &AppState,
-    user: Uuid,
-    org: Uuid,
-    role: Role,
-    family: Uuid,
-) -> Result<TokenPair, AppError> {
+async fn issue_pair(state: &AppState, user: Uuid, org: Uuid, role: Role, family: Uuid) -> Result<TokenPair, AppError> {
     let refresh = random_secret();
     state
         .db
-        .store_refresh_token(
-            &digest(&refresh),
-            org,
-            family,
-            user,
-            Utc::now() + Duration::days(REFRESH_TTL_DAYS),
-        )
+        .store_refresh_token(&digest(&refresh), org, family, user, Utc::now() + Duration::days(REFRESH_TTL_DAYS))
         .await?;
-    Ok(TokenPair {
-        access: state.jwt.issue(user, org, role),
-        refresh,
-    })
+    Ok(TokenPair { access: state.jwt.issue(user, org, role), refresh })
 }
 
 /// Seed 1's `POST /api/token/`: username + password → access + refresh.
-async fn token(
-    State(state): State<AppState>,
-    Json(req): Json<TokenRequest>,
-) -> Result<Json<TokenPair>, AppError> {
+async fn token(State(state): State<AppState>, Json(req): Json<TokenRequest>) -> Result<Json<TokenPair>, AppError> {
     required(&[("username", &req.username), ("password", &req.password)])?;
     let user = state.db.user_by_username(req.username.trim()).await?;
     // Verify against a dummy hash when the user is unknown, so timing does not reveal names.
-    let hash = user
-        .as_ref()
-        .map_or(&*state.dummy_hash, |u| u.password_hash.as_str());
+    let hash = user.as_ref().map_or(&*state.dummy_hash, |u| u.password_hash.as_str());
     let ok = verify_password(&req.password, hash);
     let user = user.filter(|_| ok).ok_or(AppError::Unauthorized)?;
     let role = Role::parse(&user.role).ok_or(AppError::Forbidden)?;
-    Ok(Json(
-        issue_pair(&state, user.id, user.organization_id, role, Uuid::now_v7()).await?,
-    ))
+    Ok(Json(issue_pair(&state, user.id, user.organization_id, role, Uuid::now_v7()).await?))
 }
 
 #[derive(Debug, Deserialize)]
@@ -109,30 +83,17 @@ struct RefreshRequest {
 }
 
 /// Rotates a refresh token: the presented one is spent, a new pair is issued in its family.
-async fn refresh(
-    State(state): State<AppState>,
-    Json(req): Json<RefreshRequest>,
-) -> Result<Json<TokenPair>, AppError> {
+async fn refresh(State(state): State<AppState>, Json(req): Json<RefreshRequest>) -> Result<Json<TokenPair>, AppError> {
     required(&[("refresh", &req.refresh)])?;
-    match state
-        .db
-        .use_refresh_token(&digest(req.refresh.trim()))
-        .await?
-    {
-        crate::db::RefreshUse::Fresh {
-            family_id,
-            user_id,
-            organization_id,
-        } => {
+    match state.db.use_refresh_token(&digest(req.refresh.trim())).await? {
+        crate::db::RefreshUse::Fresh { family_id, user_id, organization_id } => {
             let role = state
                 .db
                 .user_role(organization_id, user_id)
                 .await?
                 .and_then(|r| Role::parse(&r))
                 .ok_or(AppError::Unauthorized)?;
-            Ok(Json(
-                issue_pair(&state, user_id, organization_id, role, family_id).await?,
-            ))
+            Ok(Json(issue_pair(&state, user_id, organization_id, role, family_id).await?))
         }
         crate::db::RefreshUse::Reused => {
             tracing::warn!("a spent refresh token was presented again; its family is revoked");
@@ -148,6 +109,8 @@ struct RegisterRequest {
     code: String,
     #[serde(default)]
     name: String,
+    /// The id the terminal already stamps its changes with; a new one is assigned if absent.
+    device_id: Option<Uuid>,
 }
 
 /// A terminal's registration: its credential (`<device id>.<secret>`), shown once.
@@ -165,13 +128,12 @@ async fn register_device(
 ) -> Result<Json<Registration>, AppError> {
     required(&[("code", &req.code), ("name", &req.name)])?;
     let secret = random_secret();
+    let device_id = req.device_id.unwrap_or_else(Uuid::now_v7);
     let device = state
         .db
-        .register_device(&digest(req.code.trim()), req.name.trim(), &digest(&secret))
+        .register_device(&digest(&normalize_code(&req.code)), device_id, req.name.trim(), &digest(&secret))
         .await?;
-    let device = device.ok_or_else(|| {
-        AppError::Invalid(ValidationErrors::one("code", ErrorCode::InvalidChoice))
-    })?;
+    let device = device.ok_or_else(|| AppError::Invalid(ValidationErrors::one("code", ErrorCode::InvalidChoice)))?;
     Ok(Json(Registration {
         device_id: device.id,
         organization_id: device.organization_id,
@@ -186,21 +148,9 @@ async fn push(
     Json(req): Json<PushRequest>,
 ) -> Result<Json<PushResponse>, AppError> {
     if req.changes.len() > MAX_PUSH {
-        return Err(AppError::BadRequest(format!(
-            "at most {MAX_PUSH} changes per push"
-        )));
+        return Err(AppError::BadRequest(format!("at most {MAX_PUSH} changes per push")));
     }
-    Ok(Json(
-        state
-            .db
-            .push(
-                device.organization_id,
-                device.id,
-                &req.changes,
-                &state.clock,
-            )
-            .await?,
-    ))
+    Ok(Json(state.db.push(device.organization_id, device.id, &req.changes, &state.clock).await?))
 }
 
 #[derive(Debug, Deserialize)]
@@ -215,19 +165,12 @@ async fn pull(
     device: DeviceAuth,
     Query(q): Query<PullQuery>,
 ) -> Result<Json<PullResponse>, AppError> {
-    Ok(Json(
-        state
-            .db
-            .pull(device.organization_id, q.cursor, q.limit.unwrap_or(1_000))
-            .await?,
-    ))
+    Ok(Json(state.db.pull(device.organization_id, q.cursor, q.limit.unwrap_or(1_000)).await?))
 }
 
 async fn healthz(State(state): State<AppState>) -> Result<Json<serde_json::Value>, AppError> {
     state.db.ping().await?;
-    Ok(Json(
-        json!({ "status": "ok", "database": state.db.backend_name() }),
-    ))
+    Ok(Json(json!({ "status": "ok", "database": state.db.backend_name() })))
 }
 
 /// Creates the user with a hashed password (used by the admin CLI and tests).
@@ -238,28 +181,30 @@ pub async fn create_user(
     password: &str,
     role: Role,
 ) -> Result<Uuid, AppError> {
-    Ok(state
-        .db
-        .create_user(org, username, &hash_password(password), role.as_str())
-        .await?)
+    Ok(state.db.create_user(org, username, &hash_password(password), role.as_str()).await?)
 }
 
-/// Issues a one-time terminal registration code valid for `days`.
+/// Issues a one-time terminal registration code valid for `days`, easy to read out and type:
+/// `K7QM-2XPD-9HRT` (no 0/O or 1/I to confuse).
 pub async fn issue_registration_code(
     state: &AppState,
     org: Uuid,
     branch: Option<Uuid>,
     days: i64,
 ) -> Result<String, AppError> {
-    let code = random_secret()[..12].to_owned();
+    const ALPHABET: &[u8] = b"ABCDEFGHJKLMNPQRSTUVWXYZ23456789";
+    let mut bytes = [0u8; 12];
+    getrandom::fill(&mut bytes).map_err(|e| AppError::BadRequest(format!("no randomness: {e}")))?;
+    let chars: Vec<char> = bytes.iter().map(|b| ALPHABET[usize::from(*b) % ALPHABET.len()] as char).collect();
+    let code = chars.chunks(4).map(|c| c.iter().collect::<String>()).collect::<Vec<_>>().join("-");
     state
         .db
-        .create_registration_code(
-            &digest(&code),
-            org,
-            branch,
-            Utc::now() + Duration::days(days),
-        )
+        .create_registration_code(&digest(&normalize_code(&code)), org, branch, Utc::now() + Duration::days(days))
         .await?;
     Ok(code)
+}
+
+/// Codes are compared without case, spaces or dashes.
+fn normalize_code(code: &str) -> String {
+    code.chars().filter(|c| c.is_ascii_alphanumeric()).map(|c| c.to_ascii_uppercase()).collect()
 }

@@ -13,36 +13,11 @@ use sync_server::db::RefreshUse;
 use uuid::Uuid;
 
 fn customer_change(device: Uuid, id: Uuid, fields: &[(&str, serde_json::Value)]) -> Change {
-    let clock = Hlc {
-        wall_ms: Utc::now().timestamp_millis() as u64,
-        counter: 0,
-        node: device.as_u64_pair().1,
-    };
-    let mut map: FieldMap = fields
-        .iter()
-        .map(|(k, v)| {
-            (
-                k.to_string(),
-                Stamped {
-                    value: v.clone(),
-                    clock,
-                },
-            )
-        })
-        .collect();
-    map.entry("first_name".into()).or_insert(Stamped {
-        value: json!("Ana"),
-        clock,
-    });
-    map.entry("surname".into()).or_insert(Stamped {
-        value: json!("Rojas"),
-        clock,
-    });
-    Change {
-        change_id: Uuid::now_v7(),
-        device_id: device,
-        body: ChangeBody::Customer { id, fields: map },
-    }
+    let clock = Hlc { wall_ms: Utc::now().timestamp_millis() as u64, counter: 0, node: device.as_u64_pair().1 };
+    let mut map: FieldMap = fields.iter().map(|(k, v)| (k.to_string(), Stamped { value: v.clone(), clock })).collect();
+    map.entry("first_name".into()).or_insert(Stamped { value: json!("Ana"), clock });
+    map.entry("surname".into()).or_insert(Stamped { value: json!("Rojas"), clock });
+    Change { change_id: Uuid::now_v7(), device_id: device, body: ChangeBody::Customer { id, fields: map } }
 }
 
 async fn live_customers(b: &common::Backend) -> Vec<pos_core::Customer> {
@@ -60,9 +35,7 @@ async fn live_customers(b: &common::Backend) -> Vec<pos_core::Customer> {
             break;
         }
     }
-    all.into_values()
-        .filter(|c| c.merged_into.is_none())
-        .collect()
+    all.into_values().filter(|c| c.merged_into.is_none()).collect()
 }
 
 #[tokio::test]
@@ -71,47 +44,18 @@ async fn pushes_merge_the_same_person_and_replays_change_nothing() {
         let device = Uuid::now_v7();
         let (x, y) = (Uuid::now_v7(), Uuid::now_v7());
         let first = customer_change(device, x, &[("phone", json!("+584141234567"))]);
-        let second = customer_change(
-            device,
-            y,
-            &[
-                ("phone", json!("+584141234567")),
-                ("email", json!("ana@x.com")),
-            ],
-        );
-        let r = b
-            .state
-            .db
-            .push(
-                b.org,
-                device,
-                &[first.clone(), second.clone()],
-                &b.state.clock,
-            )
-            .await
-            .unwrap();
+        let second = customer_change(device, y, &[("phone", json!("+584141234567")), ("email", json!("ana@x.com"))]);
+        let r = b.state.db.push(b.org, device, &[first.clone(), second.clone()], &b.state.clock).await.unwrap();
         assert_eq!(r.results[0].outcome, ChangeOutcome::Applied);
-        assert_eq!(
-            r.results[1].outcome,
-            ChangeOutcome::MergedInto { target: x }
-        );
+        assert_eq!(r.results[1].outcome, ChangeOutcome::MergedInto { target: x });
         let live = live_customers(&b).await;
         assert_eq!(live.len(), 1, "{}", b.state.db.backend_name());
         assert_eq!(live[0].email.as_deref(), Some("ana@x.com"));
 
         let before = b.state.db.pull(b.org, 0, 1000).await.unwrap().cursor;
-        let again = b
-            .state
-            .db
-            .push(b.org, device, &[first, second], &b.state.clock)
-            .await
-            .unwrap();
+        let again = b.state.db.push(b.org, device, &[first, second], &b.state.clock).await.unwrap();
         assert_eq!(again.results, r.results, "a replay gets the same answers");
-        assert_eq!(
-            b.state.db.pull(b.org, 0, 1000).await.unwrap().cursor,
-            before,
-            "and writes nothing"
-        );
+        assert_eq!(b.state.db.pull(b.org, 0, 1000).await.unwrap().cursor, before, "and writes nothing");
     }
 }
 
@@ -120,19 +64,9 @@ async fn pull_pages_follow_the_sequence_without_gaps() {
     for b in common::backends().await {
         let device = Uuid::now_v7();
         let changes: Vec<Change> = (0..25)
-            .map(|i| {
-                customer_change(
-                    device,
-                    Uuid::now_v7(),
-                    &[("phone", json!(format!("+5841200000{i:02}")))],
-                )
-            })
+            .map(|i| customer_change(device, Uuid::now_v7(), &[("phone", json!(format!("+5841200000{i:02}")))]))
             .collect();
-        b.state
-            .db
-            .push(b.org, device, &changes, &b.state.clock)
-            .await
-            .unwrap();
+        b.state.db.push(b.org, device, &changes, &b.state.clock).await.unwrap();
         let mut seen = HashSet::new();
         let mut cursor = 0;
         let mut pages = 0;
@@ -140,9 +74,7 @@ async fn pull_pages_follow_the_sequence_without_gaps() {
             let page = b.state.db.pull(b.org, cursor, 10).await.unwrap();
             pages += 1;
             for item in &page.items {
-                let PulledItem::Customer { customer } = item else {
-                    panic!()
-                };
+                let PulledItem::Customer { customer } = item else { panic!() };
                 assert!(seen.insert(customer.id), "no row twice");
             }
             assert!(page.cursor >= cursor);
@@ -170,25 +102,13 @@ async fn concurrent_pushes_of_overlapping_customers_leave_no_duplicate() {
                         customer_change(
                             device,
                             Uuid::now_v7(),
-                            &[
-                                ("phone", json!(format!("+5842400000{i:02}"))),
-                                ("notes", json!(format!("task {t}"))),
-                            ],
+                            &[("phone", json!(format!("+5842400000{i:02}"))), ("notes", json!(format!("task {t}")))],
                         )
                     })
                     .collect();
                 for chunk in changes.chunks(5) {
-                    let r = state
-                        .db
-                        .push(org, device, chunk, &state.clock)
-                        .await
-                        .unwrap();
-                    assert!(
-                        r.results
-                            .iter()
-                            .all(|c| !matches!(c.outcome, ChangeOutcome::Rejected { .. })),
-                        "{r:?}"
-                    );
+                    let r = state.db.push(org, device, chunk, &state.clock).await.unwrap();
+                    assert!(r.results.iter().all(|c| !matches!(c.outcome, ChangeOutcome::Rejected { .. })), "{r:?}");
                 }
             }));
         }
@@ -197,12 +117,7 @@ async fn concurrent_pushes_of_overlapping_customers_leave_no_duplicate() {
         }
         let live = live_customers(&b).await;
         let phones: HashSet<_> = live.iter().filter_map(|c| c.phone.clone()).collect();
-        assert_eq!(
-            (live.len(), phones.len()),
-            (20, 20),
-            "{}: one live customer per person",
-            b.state.db.backend_name()
-        );
+        assert_eq!((live.len(), phones.len()), (20, 20), "{}: one live customer per person", b.state.db.backend_name());
     }
 }
 
@@ -210,50 +125,21 @@ async fn concurrent_pushes_of_overlapping_customers_leave_no_duplicate() {
 async fn refresh_tokens_rotate_once_and_reuse_revokes_the_family() {
     for b in common::backends().await {
         let db = &b.state.db;
-        let user = db
-            .create_user(b.org, &format!("u-{}", Uuid::now_v7()), "hash", "cashier")
-            .await
-            .unwrap();
+        let user = db.create_user(b.org, &format!("u-{}", Uuid::now_v7()), "hash", "cashier").await.unwrap();
         let family = Uuid::now_v7();
         let token = |name: &str| format!("{name}-{family}");
         let expires = Utc::now() + Duration::days(1);
-        db.store_refresh_token(&token("first"), b.org, family, user, expires)
+        db.store_refresh_token(&token("first"), b.org, family, user, expires).await.unwrap();
+        db.store_refresh_token(&token("second"), b.org, family, user, expires).await.unwrap();
+        assert!(matches!(db.use_refresh_token(&token("first")).await.unwrap(), RefreshUse::Fresh { .. }));
+        assert_eq!(db.use_refresh_token(&token("first")).await.unwrap(), RefreshUse::Reused);
+        assert_eq!(db.use_refresh_token(&token("second")).await.unwrap(), RefreshUse::Reused, "the family is revoked");
+        assert_eq!(db.use_refresh_token(&token("never-issued")).await.unwrap(), RefreshUse::Unknown);
+        db.store_refresh_token(&token("expired"), b.org, Uuid::now_v7(), user, Utc::now() - Duration::seconds(1))
             .await
             .unwrap();
-        db.store_refresh_token(&token("second"), b.org, family, user, expires)
-            .await
-            .unwrap();
-        assert!(matches!(
-            db.use_refresh_token(&token("first")).await.unwrap(),
-            RefreshUse::Fresh { .. }
-        ));
-        assert_eq!(
-            db.use_refresh_token(&token("first")).await.unwrap(),
-            RefreshUse::Reused
-        );
-        assert_eq!(
-            db.use_refresh_token(&token("second")).await.unwrap(),
-            RefreshUse::Reused,
-            "the family is revoked"
-        );
-        assert_eq!(
-            db.use_refresh_token(&token("never-issued")).await.unwrap(),
-            RefreshUse::Unknown
-        );
-        db.store_refresh_token(
-            &token("expired"),
-            b.org,
-            Uuid::now_v7(),
-            user,
-            Utc::now() - Duration::seconds(1),
-        )
-        .await
-        .unwrap();
         assert!(
-            !matches!(
-                db.use_refresh_token(&token("expired")).await.unwrap(),
-                RefreshUse::Fresh { .. }
-            ),
+            !matches!(db.use_refresh_token(&token("expired")).await.unwrap(), RefreshUse::Fresh { .. }),
             "expired tokens are refused"
         );
     }
@@ -264,22 +150,10 @@ async fn registration_codes_work_once() {
     for b in common::backends().await {
         let db = &b.state.db;
         let code = format!("c-{}", Uuid::now_v7());
-        db.create_registration_code(&code, b.org, None, Utc::now() + Duration::days(1))
-            .await
-            .unwrap();
-        let device = db
-            .register_device(&code, "Caja 1", "secret-hash")
-            .await
-            .unwrap()
-            .expect("first use");
+        db.create_registration_code(&code, b.org, None, Utc::now() + Duration::days(1)).await.unwrap();
+        let device = db.register_device(&code, Uuid::now_v7(), "Caja 1", "secret-hash").await.unwrap().expect("first use");
         assert_eq!(device.organization_id, b.org);
-        assert!(
-            db.register_device(&code, "Caja 2", "other")
-                .await
-                .unwrap()
-                .is_none(),
-            "second use refused"
-        );
+        assert!(db.register_device(&code, Uuid::now_v7(), "Caja 2", "other").await.unwrap().is_none(), "second use refused");
         assert!(db.revoke_device(b.org, device.id).await.unwrap());
         assert!(db.device(device.id).await.unwrap().unwrap().revoked);
     }

@@ -10,18 +10,10 @@ use std::collections::BTreeMap;
 use uuid::Uuid;
 
 /// Where a customer record came from.
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, Default,
-)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, Default)]
 pub enum Source {
     #[default]
-    #[serde(
-        rename = "POS",
-        alias = "pos",
-        alias = "Pos",
-        alias = "sale",
-        alias = "Sale"
-    )]
+    #[serde(rename = "POS", alias = "pos", alias = "Pos", alias = "sale", alias = "Sale")]
     Pos,
     #[serde(rename = "Manual", alias = "manual")]
     Manual,
@@ -38,15 +30,8 @@ pub enum Source {
 }
 
 impl Source {
-    pub const ALL: [Source; 7] = [
-        Self::Pos,
-        Self::Manual,
-        Self::Lead,
-        Self::Booking,
-        Self::AreaCustomer,
-        Self::Import,
-        Self::Webhook,
-    ];
+    pub const ALL: [Source; 7] =
+        [Self::Pos, Self::Manual, Self::Lead, Self::Booking, Self::AreaCustomer, Self::Import, Self::Webhook];
 
     /// The wire / storage name (`"POS"`, `"Manual"`, …).
     pub fn as_str(self) -> &'static str {
@@ -135,11 +120,7 @@ impl Customer {
     /// and values of the wrong type are refused as a whole, leaving `self` unchanged.
     pub fn set_fields(&mut self, fields: &FieldMap) -> Result<(), FieldTypeError> {
         let mut updated = with_fields(self, &MERGED_FIELDS, fields)?;
-        updated.clocks.extend(
-            fields
-                .iter()
-                .map(|(name, stamped)| (name.clone(), stamped.clock)),
-        );
+        updated.clocks.extend(fields.iter().map(|(name, stamped)| (name.clone(), stamped.clock)));
         *self = updated;
         Ok(())
     }
@@ -224,14 +205,8 @@ mod tests {
     #[test]
     fn full_name_splits_and_rejoins() {
         assert_eq!(split_full_name("Ali Khan"), ("Ali".into(), "Khan".into()));
-        assert_eq!(
-            split_full_name("Juan Pérez González"),
-            ("Juan".into(), "Pérez González".into())
-        );
-        assert_eq!(
-            split_full_name(" María  José Pérez  Rojas "),
-            ("María José".into(), "Pérez Rojas".into())
-        );
+        assert_eq!(split_full_name("Juan Pérez González"), ("Juan".into(), "Pérez González".into()));
+        assert_eq!(split_full_name(" María  José Pérez  Rojas "), ("María José".into(), "Pérez Rojas".into()));
         assert_eq!(split_full_name("Cher"), ("Cher".into(), String::new()));
         assert_eq!(split_full_name(""), (String::new(), String::new()));
     }

@@ -69,20 +69,12 @@ impl ErrorCode {
             (TooLong, Lang::Es) => "Este valor es demasiado largo.",
             (PhoneOrEmailRequired, Lang::En) => "Give at least a phone number or an email.",
             (PhoneOrEmailRequired, Lang::Es) => "Indique al menos un teléfono o un correo.",
-            (PhoneInvalid, Lang::En) => {
-                "Not a valid phone number (e.g. 0414-123.45.67 or +1 305 555 0100)."
-            }
-            (PhoneInvalid, Lang::Es) => {
-                "Teléfono no válido (p. ej. 0414-123.45.67 o +1 305 555 0100)."
-            }
+            (PhoneInvalid, Lang::En) => "Not a valid phone number (e.g. 0414-123.45.67 or +1 305 555 0100).",
+            (PhoneInvalid, Lang::Es) => "Teléfono no válido (p. ej. 0414-123.45.67 o +1 305 555 0100).",
             (EmailInvalid, Lang::En) => "Not a valid email address.",
             (EmailInvalid, Lang::Es) => "Correo electrónico no válido.",
-            (IdentificationInvalid, Lang::En) => {
-                "Not a valid cédula (V-12345678 / E-12345678) or RIF (J-12345678-9)."
-            }
-            (IdentificationInvalid, Lang::Es) => {
-                "Cédula (V-12345678 / E-12345678) o RIF (J-12345678-9) no válido."
-            }
+            (IdentificationInvalid, Lang::En) => "Not a valid cédula (V-12345678 / E-12345678) or RIF (J-12345678-9).",
+            (IdentificationInvalid, Lang::Es) => "Cédula (V-12345678 / E-12345678) o RIF (J-12345678-9) no válido.",
             (RifCheckDigit, Lang::En) => "The RIF check digit does not match.",
             (RifCheckDigit, Lang::Es) => "El dígito verificador del RIF no coincide.",
             (PassportInvalid, Lang::En) => "A passport number has 5 to 20 letters and digits.",
@@ -94,15 +86,9 @@ impl ErrorCode {
             (AmountInvalid, Lang::En) => "The amount must be zero or more and match the lines.",
             (AmountInvalid, Lang::Es) => "El monto debe ser cero o más y cuadrar con las líneas.",
             (CurrencyInvalid, Lang::En) => "Use a three-letter currency code (VES, USD, EUR).",
-            (CurrencyInvalid, Lang::Es) => {
-                "Use un código de moneda de tres letras (VES, USD, EUR)."
-            }
-            (LinesInvalid, Lang::En) => {
-                "Each line needs a description, a quantity above zero and a price."
-            }
-            (LinesInvalid, Lang::Es) => {
-                "Cada línea necesita descripción, cantidad mayor que cero y precio."
-            }
+            (CurrencyInvalid, Lang::Es) => "Use un código de moneda de tres letras (VES, USD, EUR).",
+            (LinesInvalid, Lang::En) => "Each line needs a description, a quantity above zero and a price.",
+            (LinesInvalid, Lang::Es) => "Cada línea necesita descripción, cantidad mayor que cero y precio.",
             (TimeZoneInvalid, Lang::En) => "Unknown time zone (e.g. America/Caracas).",
             (TimeZoneInvalid, Lang::Es) => "Zona horaria desconocida (p. ej. America/Caracas).",
             (Duplicate, Lang::En) => "Another customer already has this value.",
@@ -114,9 +100,7 @@ impl ErrorCode {
             (NotNormalized, Lang::En) => {
                 "Send this identifier in its normalised form (e.g. +584141234567, V-12345678)."
             }
-            (NotNormalized, Lang::Es) => {
-                "Envíe este identificador normalizado (p. ej. +584141234567, V-12345678)."
-            }
+            (NotNormalized, Lang::Es) => "Envíe este identificador normalizado (p. ej. +584141234567, V-12345678).",
         }
     }
 }
@@ -152,8 +136,7 @@ impl ErrorCode {
 impl<'de> serde::Deserialize<'de> for ErrorCode {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let name = String::deserialize(d)?;
-        Self::from_name(&name)
-            .ok_or_else(|| serde::de::Error::custom(format!("unknown error code {name:?}")))
+        Self::from_name(&name).ok_or_else(|| serde::de::Error::custom(format!("unknown error code {name:?}")))
     }
 }
 
@@ -206,17 +189,11 @@ impl fmt::Display for ValidationErrors {
 impl ValidationErrors {
     /// Errors for a single field.
     pub fn one(field: impl Into<String>, code: ErrorCode) -> Self {
-        Self(vec![FieldError {
-            field: field.into(),
-            code,
-        }])
+        Self(vec![FieldError { field: field.into(), code }])
     }
 
     pub fn push(&mut self, field: impl Into<String>, code: ErrorCode) {
-        self.0.push(FieldError {
-            field: field.into(),
-            code,
-        });
+        self.0.push(FieldError { field: field.into(), code });
     }
 
     pub fn is_empty(&self) -> bool {
@@ -249,8 +226,7 @@ mod tests {
             assert!(!code.message(Lang::Es).is_empty() && !code.message(Lang::En).is_empty());
         }
         let errors = ValidationErrors::one("phone", ErrorCode::PhoneInvalid);
-        let back: ValidationErrors =
-            serde_json::from_value(serde_json::to_value(&errors).unwrap()).unwrap();
+        let back: ValidationErrors = serde_json::from_value(serde_json::to_value(&errors).unwrap()).unwrap();
         assert_eq!(back, errors);
     }
 }

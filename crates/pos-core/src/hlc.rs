@@ -20,11 +20,7 @@ pub struct Hlc {
 }
 
 impl Hlc {
-    pub const ZERO: Hlc = Hlc {
-        wall_ms: 0,
-        counter: 0,
-        node: 0,
-    };
+    pub const ZERO: Hlc = Hlc { wall_ms: 0, counter: 0, node: 0 };
 }
 
 /// The node part of a device's timestamps: the low 64 bits of its id.
@@ -35,11 +31,7 @@ pub fn node_of(device: Uuid) -> u64 {
 impl fmt::Display for Hlc {
     /// Fixed-width so the text form sorts like the value: `0001732000000000-00000000-00ab…`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "{:016}-{:08x}-{:016x}",
-            self.wall_ms, self.counter, self.node
-        )
+        write!(f, "{:016}-{:08x}-{:016x}", self.wall_ms, self.counter, self.node)
     }
 }
 
@@ -53,9 +45,7 @@ impl FromStr for Hlc {
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         let err = || ParseHlcError(s.to_owned());
         let mut parts = s.split('-');
-        let (Some(w), Some(c), Some(n), None) =
-            (parts.next(), parts.next(), parts.next(), parts.next())
-        else {
+        let (Some(w), Some(c), Some(n), None) = (parts.next(), parts.next(), parts.next(), parts.next()) else {
             return Err(err());
         };
         Ok(Hlc {
@@ -99,24 +89,12 @@ impl HlcClock {
     /// A timestamp for a local event at wall time `now_ms`, greater than every earlier one.
     pub fn tick(&mut self, now_ms: u64) -> Hlc {
         let next = if now_ms > self.last.wall_ms {
-            Hlc {
-                wall_ms: now_ms,
-                counter: 0,
-                node: self.node,
-            }
+            Hlc { wall_ms: now_ms, counter: 0, node: self.node }
         } else if self.last.counter == u32::MAX {
             // Four billion events in one millisecond: borrow the next millisecond.
-            Hlc {
-                wall_ms: self.last.wall_ms + 1,
-                counter: 0,
-                node: self.node,
-            }
+            Hlc { wall_ms: self.last.wall_ms + 1, counter: 0, node: self.node }
         } else {
-            Hlc {
-                wall_ms: self.last.wall_ms,
-                counter: self.last.counter + 1,
-                node: self.node,
-            }
+            Hlc { wall_ms: self.last.wall_ms, counter: self.last.counter + 1, node: self.node }
         };
         self.last = next;
         next
@@ -127,16 +105,10 @@ impl HlcClock {
     /// caller restamps the change with its own clock instead.
     pub fn observe(&mut self, remote: Hlc, now_ms: u64) -> Result<(), ClockDrift> {
         if remote.wall_ms > now_ms.saturating_add(MAX_DRIFT_MS) {
-            return Err(ClockDrift {
-                ahead_ms: remote.wall_ms - now_ms,
-            });
+            return Err(ClockDrift { ahead_ms: remote.wall_ms - now_ms });
         }
         if remote > self.last {
-            self.last = Hlc {
-                wall_ms: remote.wall_ms,
-                counter: remote.counter,
-                node: self.node,
-            };
+            self.last = Hlc { wall_ms: remote.wall_ms, counter: remote.counter, node: self.node };
         }
         Ok(())
     }
@@ -165,14 +137,7 @@ mod tests {
 
     #[test]
     fn counter_overflow_moves_to_the_next_millisecond() {
-        let mut c = HlcClock::new(
-            1,
-            Hlc {
-                wall_ms: 10,
-                counter: u32::MAX,
-                node: 1,
-            },
-        );
+        let mut c = HlcClock::new(1, Hlc { wall_ms: 10, counter: u32::MAX, node: 1 });
         let next = c.tick(5);
         assert_eq!((next.wall_ms, next.counter), (11, 0));
     }
@@ -180,33 +145,17 @@ mod tests {
     #[test]
     fn observe_orders_after_remote_and_refuses_far_future() {
         let mut c = HlcClock::new(1, Hlc::ZERO);
-        let remote = Hlc {
-            wall_ms: 5_000,
-            counter: 3,
-            node: 9,
-        };
+        let remote = Hlc { wall_ms: 5_000, counter: 3, node: 9 };
         c.observe(remote, 4_000).unwrap();
         assert!(c.tick(4_000) > remote);
-        let future = Hlc {
-            wall_ms: 4_000 + MAX_DRIFT_MS + 1,
-            counter: 0,
-            node: 9,
-        };
+        let future = Hlc { wall_ms: 4_000 + MAX_DRIFT_MS + 1, counter: 0, node: 9 };
         assert!(c.observe(future, 4_000).is_err());
     }
 
     #[test]
     fn text_form_round_trips_and_sorts_like_the_value() {
-        let a = Hlc {
-            wall_ms: 1_732_000_000_000,
-            counter: 2,
-            node: 0xabc,
-        };
-        let b = Hlc {
-            wall_ms: 1_732_000_000_000,
-            counter: 10,
-            node: 1,
-        };
+        let a = Hlc { wall_ms: 1_732_000_000_000, counter: 2, node: 0xabc };
+        let b = Hlc { wall_ms: 1_732_000_000_000, counter: 10, node: 1 };
         assert_eq!(a.to_string().parse::<Hlc>().unwrap(), a);
         assert_eq!(a < b, a.to_string() < b.to_string());
         assert!("12-x-1".parse::<Hlc>().is_err());

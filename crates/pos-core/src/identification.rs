@@ -12,11 +12,7 @@ pub enum Identification {
     /// Cédula de identidad: `V` (Venezuelan) or `E` (foreign resident).
     Cedula { letter: char, number: u32 },
     /// Registro de Información Fiscal, with its check digit.
-    Rif {
-        letter: char,
-        number: u32,
-        check: u8,
-    },
+    Rif { letter: char, number: u32, check: u8 },
 }
 
 impl Identification {
@@ -24,11 +20,7 @@ impl Identification {
     pub fn canonical(&self) -> String {
         match *self {
             Self::Cedula { letter, number } => format!("{letter}-{number}"),
-            Self::Rif {
-                letter,
-                number,
-                check,
-            } => format!("{letter}-{number:08}-{check}"),
+            Self::Rif { letter, number, check } => format!("{letter}-{number:08}-{check}"),
         }
     }
 }
@@ -65,11 +57,7 @@ fn strip_ci_prefix(raw: &str) -> &str {
 /// check digit set apart by a separator (`V-1234567-8`, `V 11470283 4`).
 pub fn parse_identification(raw: &str) -> Result<Identification, ErrorCode> {
     let text = strip_ci_prefix(raw).trim();
-    let compact: String = text
-        .chars()
-        .filter(|c| !is_separator(*c))
-        .flat_map(char::to_uppercase)
-        .collect();
+    let compact: String = text.chars().filter(|c| !is_separator(*c)).flat_map(char::to_uppercase).collect();
     let (letter, digits) = match compact.chars().next() {
         Some(c) if c.is_ascii_alphabetic() => (c, &compact[1..]),
         Some(_) => ('V', compact.as_str()),
@@ -80,17 +68,13 @@ pub fn parse_identification(raw: &str) -> Result<Identification, ErrorCode> {
     }
     let check_digit_set_apart = text.rfind(is_separator).is_some_and(|i| {
         let tail = &text[i + 1..];
-        tail.len() == 1
-            && tail.bytes().all(|b| b.is_ascii_digit())
-            && text[..i].chars().any(|c| c.is_ascii_digit())
+        tail.len() == 1 && tail.bytes().all(|b| b.is_ascii_digit()) && text[..i].chars().any(|c| c.is_ascii_digit())
     });
     match letter {
         'V' | 'E' if digits.len() == 9 || check_digit_set_apart => {
             match parse_rif(letter, digits) {
                 // `V-012345678` is a zero-padded cédula, unless its last digit checks as a RIF's.
-                Err(_) if !check_digit_set_apart && digits.starts_with('0') => {
-                    parse_cedula(letter, digits)
-                }
+                Err(_) if !check_digit_set_apart && digits.starts_with('0') => parse_cedula(letter, digits),
                 rif => rif,
             }
         }
@@ -104,16 +88,8 @@ pub fn parse_identification(raw: &str) -> Result<Identification, ErrorCode> {
 /// `1234` → `["V-1234", "E-1234"]`. `None` when the text is not cédula-like.
 pub fn identification_prefixes(raw: &str) -> Vec<String> {
     let text = strip_ci_prefix(raw).trim();
-    let compact: String = text
-        .chars()
-        .filter(|c| !is_separator(*c))
-        .flat_map(char::to_uppercase)
-        .collect();
-    let (letters, digits) = compact.split_at(
-        compact
-            .find(|c: char| c.is_ascii_digit())
-            .unwrap_or(compact.len()),
-    );
+    let compact: String = text.chars().filter(|c| !is_separator(*c)).flat_map(char::to_uppercase).collect();
+    let (letters, digits) = compact.split_at(compact.find(|c: char| c.is_ascii_digit()).unwrap_or(compact.len()));
     if digits.len() < 3 || !digits.bytes().all(|b| b.is_ascii_digit()) {
         return Vec::new();
     }
@@ -126,9 +102,7 @@ pub fn identification_prefixes(raw: &str) -> Vec<String> {
 }
 
 fn parse_cedula(letter: char, digits: &str) -> Result<Identification, ErrorCode> {
-    let number: u32 = digits
-        .parse()
-        .map_err(|_| ErrorCode::IdentificationInvalid)?;
+    let number: u32 = digits.parse().map_err(|_| ErrorCode::IdentificationInvalid)?;
     if (CEDULA_MIN..=CEDULA_MAX).contains(&number) {
         Ok(Identification::Cedula { letter, number })
     } else {
@@ -143,20 +117,14 @@ fn parse_rif(letter: char, digits: &str) -> Result<Identification, ErrorCode> {
     }
     let (body, check) = digits.split_at(digits.len() - 1);
     let number: u32 = body.parse().map_err(|_| ErrorCode::IdentificationInvalid)?;
-    let check: u8 = check
-        .parse()
-        .map_err(|_| ErrorCode::IdentificationInvalid)?;
+    let check: u8 = check.parse().map_err(|_| ErrorCode::IdentificationInvalid)?;
     if number == 0 {
         return Err(ErrorCode::IdentificationInvalid);
     }
     if rif_check_digit(letter, number) != Some(check) {
         return Err(ErrorCode::RifCheckDigit);
     }
-    Ok(Identification::Rif {
-        letter,
-        number,
-        check,
-    })
+    Ok(Identification::Rif { letter, number, check })
 }
 
 /// The SENIAT modulus-11 check digit of a RIF: the type letter weighs 4× its ordinal
@@ -175,12 +143,7 @@ pub fn rif_check_digit(letter: char, number: u32) -> Option<u8> {
     }
     const WEIGHTS: [u32; 8] = [3, 2, 7, 6, 5, 4, 3, 2];
     let body = format!("{number:08}");
-    let sum: u32 = letter_value * 4
-        + body
-            .bytes()
-            .zip(WEIGHTS)
-            .map(|(b, w)| u32::from(b - b'0') * w)
-            .sum::<u32>();
+    let sum: u32 = letter_value * 4 + body.bytes().zip(WEIGHTS).map(|(b, w)| u32::from(b - b'0') * w).sum::<u32>();
     let digit = 11 - sum % 11;
     Some(if digit >= 10 { 0 } else { digit as u8 })
 }
@@ -195,14 +158,7 @@ mod tests {
 
     #[test]
     fn cedula_in_common_written_forms() {
-        for form in [
-            "V-12345678",
-            "v12.345.678",
-            "V 12 345 678",
-            "12345678",
-            "V-012345678",
-            "v-12.345.678",
-        ] {
+        for form in ["V-12345678", "v12.345.678", "V 12 345 678", "12345678", "V-012345678", "v-12.345.678"] {
             assert_eq!(canon(form).as_deref(), Ok("V-12345678"), "{form}");
         }
         assert_eq!(canon("e-81.234.567").as_deref(), Ok("E-81234567"));
@@ -211,16 +167,7 @@ mod tests {
 
     #[test]
     fn rejects_bad_cedulas() {
-        for bad in [
-            "",
-            "V-",
-            "X-12345678",
-            "V-12a45678",
-            "V-1234",
-            "V-0",
-            "abc",
-            "V-123456789012",
-        ] {
+        for bad in ["", "V-", "X-12345678", "V-12a45678", "V-1234", "V-0", "abc", "V-123456789012"] {
             assert!(canon(bad).is_err(), "{bad} should be rejected");
         }
     }
@@ -242,10 +189,7 @@ mod tests {
         }
         // A seven-digit body with its check digit set apart is a RIF, not the cédula V-12345678.
         let check = rif_check_digit('V', 1_234_567).unwrap();
-        assert_eq!(
-            canon(&format!("V-1234567-{check}")),
-            Ok(format!("V-01234567-{check}"))
-        );
+        assert_eq!(canon(&format!("V-1234567-{check}")), Ok(format!("V-01234567-{check}")));
     }
 
     #[test]
@@ -261,10 +205,7 @@ mod tests {
     fn rif_with_wrong_check_digit_is_named() {
         let good = rif_check_digit('J', 30_071_406).unwrap();
         let bad = (good + 1) % 10;
-        assert_eq!(
-            canon(&format!("J-30071406-{bad}")),
-            Err(ErrorCode::RifCheckDigit)
-        );
+        assert_eq!(canon(&format!("J-30071406-{bad}")), Err(ErrorCode::RifCheckDigit));
         assert_eq!(canon("V-11470283-5"), Err(ErrorCode::RifCheckDigit));
     }
 }

@@ -18,12 +18,7 @@ pub enum KeyKind {
 
 impl KeyKind {
     /// All kinds, highest priority first.
-    pub const PRIORITY: [KeyKind; 4] = [
-        Self::Phone,
-        Self::Email,
-        Self::Passport,
-        Self::Identification,
-    ];
+    pub const PRIORITY: [KeyKind; 4] = [Self::Phone, Self::Email, Self::Passport, Self::Identification];
 
     /// The customer field that holds this key.
     pub fn field(self) -> &'static str {
@@ -57,9 +52,10 @@ pub fn normalize_email(raw: &str) -> Result<String, ErrorCode> {
                             && !label.ends_with('-')
                             && label.chars().all(|c| c.is_alphanumeric() || c == '-')
                     })
-                    && domain.rsplit('.').next().is_some_and(|tld| {
-                        tld.len() >= 2 && !tld.chars().all(|c| c.is_ascii_digit())
-                    })
+                    && domain
+                        .rsplit('.')
+                        .next()
+                        .is_some_and(|tld| tld.len() >= 2 && !tld.chars().all(|c| c.is_ascii_digit()))
             }
             None => false,
         };
@@ -72,11 +68,7 @@ pub fn normalize_email(raw: &str) -> Result<String, ErrorCode> {
 
 /// Upper-cased passport number without spaces or dashes; 5 to 20 letters and digits.
 pub fn normalize_passport(raw: &str) -> Result<String, ErrorCode> {
-    let p: String = raw
-        .chars()
-        .filter(|c| !matches!(c, ' ' | '-' | '.'))
-        .flat_map(char::to_uppercase)
-        .collect();
+    let p: String = raw.chars().filter(|c| !matches!(c, ' ' | '-' | '.')).flat_map(char::to_uppercase).collect();
     if (5..=20).contains(&p.len()) && p.chars().all(|c| c.is_ascii_alphanumeric()) {
         Ok(p)
     } else {
@@ -137,9 +129,7 @@ impl MatchKeys {
 
     /// The present keys, highest priority first.
     pub fn iter(&self) -> impl Iterator<Item = (KeyKind, &str)> {
-        KeyKind::PRIORITY
-            .into_iter()
-            .filter_map(|k| self.get(k).map(|v| (k, v)))
+        KeyKind::PRIORITY.into_iter().filter_map(|k| self.get(k).map(|v| (k, v)))
     }
 
     pub fn is_empty(&self) -> bool {
@@ -153,55 +143,27 @@ mod tests {
 
     #[test]
     fn email_is_trimmed_and_lowered() {
-        assert_eq!(
-            normalize_email("  Juan.Perez@Example.COM ").as_deref(),
-            Ok("juan.perez@example.com")
-        );
-        assert_eq!(
-            normalize_email("josé@correo.com.ve").as_deref(),
-            Ok("josé@correo.com.ve")
-        );
-        for bad in [
-            "",
-            "juan",
-            "juan@",
-            "@x.com",
-            "a b@x.com",
-            "a@@x.com",
-            "a@x",
-            "a@x..com",
-            "a@-x.com",
-            "a@x.1",
-        ] {
+        assert_eq!(normalize_email("  Juan.Perez@Example.COM ").as_deref(), Ok("juan.perez@example.com"));
+        assert_eq!(normalize_email("josé@correo.com.ve").as_deref(), Ok("josé@correo.com.ve"));
+        for bad in ["", "juan", "juan@", "@x.com", "a b@x.com", "a@@x.com", "a@x", "a@x..com", "a@-x.com", "a@x.1"] {
             assert!(normalize_email(bad).is_err(), "{bad}");
         }
     }
 
     #[test]
     fn passport_drops_spaces_and_dashes() {
-        assert_eq!(
-            normalize_passport(" px-111 222 ").as_deref(),
-            Ok("PX111222")
-        );
+        assert_eq!(normalize_passport(" px-111 222 ").as_deref(), Ok("PX111222"));
         assert!(normalize_passport("P1").is_err());
         assert!(normalize_passport("P12#45").is_err());
     }
 
     #[test]
     fn malformed_keys_are_ignored_for_matching() {
-        let k = MatchKeys::from_raw(
-            Some("garbage"),
-            Some("ANA@X.COM"),
-            Some(""),
-            Some("v12.345.678"),
-        );
+        let k = MatchKeys::from_raw(Some("garbage"), Some("ANA@X.COM"), Some(""), Some("v12.345.678"));
         assert_eq!(k.phone, None);
         assert_eq!(k.email.as_deref(), Some("ana@x.com"));
         assert_eq!(k.passport, None);
         assert_eq!(k.identification.as_deref(), Some("V-12345678"));
-        assert_eq!(
-            k.iter().map(|(kind, _)| kind).collect::<Vec<_>>(),
-            vec![KeyKind::Email, KeyKind::Identification]
-        );
+        assert_eq!(k.iter().map(|(kind, _)| kind).collect::<Vec<_>>(), vec![KeyKind::Email, KeyKind::Identification]);
     }
 }

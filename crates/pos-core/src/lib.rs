@@ -22,8 +22,6 @@ pub use error::{ErrorCode, FieldError, Lang, ValidationErrors};
 pub use hlc::{Hlc, HlcClock};
 pub use keys::{KeyKind, MatchKeys};
 pub use merge::{decide, KeyHits, MatchDecision, ReviewConflict};
-pub use preferences::{
-    can_notify, Channel, ContactWindow, Language, NotificationType, Preferences,
-};
+pub use preferences::{can_notify, Channel, ContactWindow, Language, NotificationType, Preferences};
 pub use sale::{PaymentMethod, Sale, SaleInput, SaleLine};
 pub use validate::{validate_customer, ValidCustomer};

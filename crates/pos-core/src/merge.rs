@@ -26,11 +26,7 @@ pub type FieldMap = BTreeMap<String, Stamped>;
 pub struct FieldTypeError(pub String);
 
 /// The fields `names` of a record, each stamped with its clock (`Hlc::ZERO` if never written).
-pub fn record_fields<T: Serialize>(
-    record: &T,
-    names: &[&str],
-    clocks: &BTreeMap<String, Hlc>,
-) -> FieldMap {
+pub fn record_fields<T: Serialize>(record: &T, names: &[&str], clocks: &BTreeMap<String, Hlc>) -> FieldMap {
     let Value::Object(obj) = serde_json::to_value(record).expect("records serialise") else {
         panic!("record_fields takes a struct");
     };
@@ -66,9 +62,7 @@ pub fn with_fields<T: Serialize + DeserializeOwned>(
 /// Total order on versions of one field: the later clock wins; equal clocks (which distinct
 /// devices never produce) fall back to the value's text so the join stays a true semilattice.
 fn newer(a: &Stamped, b: &Stamped) -> Ordering {
-    a.clock
-        .cmp(&b.clock)
-        .then_with(|| a.value.to_string().cmp(&b.value.to_string()))
+    a.clock.cmp(&b.clock).then_with(|| a.value.to_string().cmp(&b.value.to_string()))
 }
 
 /// Field-level last-writer-wins join of two versions of the same customer. Commutative,
@@ -112,11 +106,7 @@ fn same_text(a: &Value, b: &Value) -> bool {
 /// last-writer-wins; the target's non-blank key fields and [`ORIGIN_FIELDS`] are never
 /// overwritten. Key fields listed in
 /// `keys_owned_elsewhere` belong to another customer and are not copied.
-pub fn merge_into(
-    target: &FieldMap,
-    incoming: &FieldMap,
-    keys_owned_elsewhere: &[KeyKind],
-) -> FieldMap {
+pub fn merge_into(target: &FieldMap, incoming: &FieldMap, keys_owned_elsewhere: &[KeyKind]) -> FieldMap {
     let mut out = target.clone();
     for (name, theirs) in incoming {
         let key = KeyKind::PRIORITY.into_iter().find(|k| k.field() == name);
@@ -185,11 +175,7 @@ pub enum MatchDecision {
     Create,
     /// The first key in priority order that hit decides the target; keys that hit other
     /// customers stay with them and open review items.
-    Merge {
-        target: Uuid,
-        matched_by: KeyKind,
-        conflicts: Vec<ReviewConflict>,
-    },
+    Merge { target: Uuid, matched_by: KeyKind, conflicts: Vec<ReviewConflict> },
 }
 
 impl MatchDecision {
@@ -197,37 +183,26 @@ impl MatchDecision {
     pub fn keys_owned_elsewhere(&self, hits: &KeyHits) -> Vec<KeyKind> {
         match self {
             Self::Create => Vec::new(),
-            Self::Merge { target, .. } => KeyKind::PRIORITY
-                .into_iter()
-                .filter(|&k| hits.get(k).is_some_and(|id| id != *target))
-                .collect(),
+            Self::Merge { target, .. } => {
+                KeyKind::PRIORITY.into_iter().filter(|&k| hits.get(k).is_some_and(|id| id != *target)).collect()
+            }
         }
     }
 }
 
 /// The dedupe rule: phone → email → passport → identification; the first key that hits decides.
 pub fn decide(hits: &KeyHits) -> MatchDecision {
-    let Some((matched_by, target)) = KeyKind::PRIORITY
-        .into_iter()
-        .find_map(|k| hits.get(k).map(|id| (k, id)))
-    else {
+    let Some((matched_by, target)) = KeyKind::PRIORITY.into_iter().find_map(|k| hits.get(k).map(|id| (k, id))) else {
         return MatchDecision::Create;
     };
     let mut conflicts: Vec<ReviewConflict> = Vec::new();
     for key in KeyKind::PRIORITY {
         // One review per other customer, named by the highest-priority key they share.
-        if let Some(other) = hits
-            .get(key)
-            .filter(|&id| id != target && !conflicts.iter().any(|c| c.other == id))
-        {
+        if let Some(other) = hits.get(key).filter(|&id| id != target && !conflicts.iter().any(|c| c.other == id)) {
             conflicts.push(ReviewConflict { key, other });
         }
     }
-    MatchDecision::Merge {
-        target,
-        matched_by,
-        conflicts,
-    }
+    MatchDecision::Merge { target, matched_by, conflicts }
 }
 
 #[cfg(test)]
@@ -240,14 +215,7 @@ mod tests {
     }
 
     fn st(v: Value, wall: u64) -> Stamped {
-        Stamped {
-            value: v,
-            clock: Hlc {
-                wall_ms: wall,
-                counter: 0,
-                node: 1,
-            },
-        }
+        Stamped { value: v, clock: Hlc { wall_ms: wall, counter: 0, node: 1 } }
     }
 
     #[test]
@@ -257,60 +225,30 @@ mod tests {
 
     #[test]
     fn phone_beats_email_and_opens_a_review() {
-        let hits = KeyHits {
-            phone: Some(id(1)),
-            email: Some(id(2)),
-            passport: Some(id(1)),
-            identification: None,
-        };
+        let hits = KeyHits { phone: Some(id(1)), email: Some(id(2)), passport: Some(id(1)), identification: None };
         assert_eq!(
             decide(&hits),
             MatchDecision::Merge {
                 target: id(1),
                 matched_by: KeyKind::Phone,
-                conflicts: vec![ReviewConflict {
-                    key: KeyKind::Email,
-                    other: id(2)
-                }]
+                conflicts: vec![ReviewConflict { key: KeyKind::Email, other: id(2) }]
             }
         );
     }
 
     #[test]
     fn two_keys_of_the_same_other_customer_open_one_review() {
-        let hits = KeyHits {
-            phone: Some(id(1)),
-            email: Some(id(2)),
-            passport: Some(id(2)),
-            identification: None,
-        };
-        let MatchDecision::Merge { conflicts, .. } = decide(&hits) else {
-            panic!()
-        };
-        assert_eq!(
-            conflicts,
-            vec![ReviewConflict {
-                key: KeyKind::Email,
-                other: id(2)
-            }]
-        );
-        assert_eq!(
-            decide(&hits).keys_owned_elsewhere(&hits),
-            vec![KeyKind::Email, KeyKind::Passport]
-        );
+        let hits = KeyHits { phone: Some(id(1)), email: Some(id(2)), passport: Some(id(2)), identification: None };
+        let MatchDecision::Merge { conflicts, .. } = decide(&hits) else { panic!() };
+        assert_eq!(conflicts, vec![ReviewConflict { key: KeyKind::Email, other: id(2) }]);
+        assert_eq!(decide(&hits).keys_owned_elsewhere(&hits), vec![KeyKind::Email, KeyKind::Passport]);
     }
 
     #[test]
     fn passport_decides_when_phone_and_email_miss() {
-        let hits = KeyHits {
-            passport: Some(id(3)),
-            identification: Some(id(4)),
-            ..Default::default()
-        };
+        let hits = KeyHits { passport: Some(id(3)), identification: Some(id(4)), ..Default::default() };
         let d = decide(&hits);
-        assert!(
-            matches!(d, MatchDecision::Merge { target, matched_by: KeyKind::Passport, .. } if target == id(3))
-        );
+        assert!(matches!(d, MatchDecision::Merge { target, matched_by: KeyKind::Passport, .. } if target == id(3)));
         assert_eq!(d.keys_owned_elsewhere(&hits), vec![KeyKind::Identification]);
     }
 
@@ -332,21 +270,10 @@ mod tests {
         ]
         .into();
         let merged = merge_into(&target, &incoming, &[KeyKind::Passport]);
-        assert_eq!(
-            merged["phone"].value,
-            json!("+584141234567"),
-            "key never overwritten"
-        );
-        assert_eq!(
-            merged["email"].value,
-            json!("ana@x.com"),
-            "blank filled even from an older write"
-        );
+        assert_eq!(merged["phone"].value, json!("+584141234567"), "key never overwritten");
+        assert_eq!(merged["email"].value, json!("ana@x.com"), "blank filled even from an older write");
         assert_eq!(merged["city"].value, json!("Caracas"), "older write loses");
         assert_eq!(merged["notes"].value, json!("new"), "newer write wins");
-        assert!(
-            !merged.contains_key("passport_number"),
-            "key owned by another customer stays there"
-        );
+        assert!(!merged.contains_key("passport_number"), "key owned by another customer stays there");
     }
 }

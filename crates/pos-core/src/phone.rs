@@ -17,10 +17,7 @@ pub fn normalize_phone(raw: &str) -> Result<String, ErrorCode> {
 /// (property-tested below).
 fn venezuelan_mobile(raw: &str) -> Option<String> {
     let t = raw.trim();
-    if !t
-        .chars()
-        .all(|c| c.is_ascii_digit() || " -.()".contains(c) || c == '+')
-        || t.rfind('+').is_some_and(|i| i != 0)
+    if !t.chars().all(|c| c.is_ascii_digit() || " -.()".contains(c) || c == '+') || t.rfind('+').is_some_and(|i| i != 0)
     {
         return None;
     }
@@ -28,10 +25,7 @@ fn venezuelan_mobile(raw: &str) -> Option<String> {
     let national = if t.starts_with('+') {
         digits.strip_prefix("58")?
     } else {
-        digits
-            .strip_prefix("0058")
-            .or_else(|| digits.strip_prefix('0'))
-            .unwrap_or(&digits)
+        digits.strip_prefix("0058").or_else(|| digits.strip_prefix('0')).unwrap_or(&digits)
     };
     (national.len() == 10 && VE_MOBILE.contains(&&national[..3])).then(|| format!("+58{national}"))
 }
@@ -41,8 +35,7 @@ fn via_libphonenumber(raw: &str) -> Result<String, ErrorCode> {
     if trimmed.is_empty() || trimmed.chars().filter(char::is_ascii_digit).count() < 7 {
         return Err(ErrorCode::PhoneInvalid);
     }
-    let number =
-        phonenumber::parse(Some(country::Id::VE), trimmed).map_err(|_| ErrorCode::PhoneInvalid)?;
+    let number = phonenumber::parse(Some(country::Id::VE), trimmed).map_err(|_| ErrorCode::PhoneInvalid)?;
     if !phonenumber::is_valid(&number) {
         return Err(ErrorCode::PhoneInvalid);
     }
@@ -53,11 +46,7 @@ fn via_libphonenumber(raw: &str) -> Result<String, ErrorCode> {
 /// `0414-12` → `+5841412`, `+1 305` → `+1305`. `None` when the text is not number-like.
 pub fn phone_prefix(raw: &str) -> Option<String> {
     let t = raw.trim();
-    if t.is_empty()
-        || !t
-            .chars()
-            .all(|c| c.is_ascii_digit() || " +-.()".contains(c))
-    {
+    if t.is_empty() || !t.chars().all(|c| c.is_ascii_digit() || " +-.()".contains(c)) {
         return None;
     }
     let digits: String = t.chars().filter(char::is_ascii_digit).collect();
@@ -83,19 +72,10 @@ mod tests {
 
     #[test]
     fn venezuelan_forms_normalise_to_e164() {
-        for form in [
-            "0414-123.45.67",
-            "(0414) 1234567",
-            "+58 414 123 4567",
-            "04141234567",
-            "414 1234567",
-            "0058 414 1234567",
-        ] {
-            assert_eq!(
-                normalize_phone(form).as_deref(),
-                Ok("+584141234567"),
-                "{form}"
-            );
+        for form in
+            ["0414-123.45.67", "(0414) 1234567", "+58 414 123 4567", "04141234567", "414 1234567", "0058 414 1234567"]
+        {
+            assert_eq!(normalize_phone(form).as_deref(), Ok("+584141234567"), "{form}");
         }
     }
 
@@ -106,34 +86,18 @@ mod tests {
             assert!(normalize_phone(&n).is_ok(), "{n} should be valid");
         }
         // Caracas landline.
-        assert_eq!(
-            normalize_phone("0212-555.12.34").as_deref(),
-            Ok("+582125551234")
-        );
+        assert_eq!(normalize_phone("0212-555.12.34").as_deref(), Ok("+582125551234"));
     }
 
     #[test]
     fn foreign_numbers_in_international_form() {
-        assert_eq!(
-            normalize_phone("+1 (305) 555-0123").as_deref(),
-            Ok("+13055550123")
-        );
-        assert_eq!(
-            normalize_phone("+34 612 34 56 78").as_deref(),
-            Ok("+34612345678")
-        );
+        assert_eq!(normalize_phone("+1 (305) 555-0123").as_deref(), Ok("+13055550123"));
+        assert_eq!(normalize_phone("+34 612 34 56 78").as_deref(), Ok("+34612345678"));
     }
 
     #[test]
     fn rejects_garbage() {
-        for bad in [
-            "",
-            "abc",
-            "123",
-            "0414-12",
-            "+58 999 1234567",
-            "0414 123 45 67 89 00",
-        ] {
+        for bad in ["", "abc", "123", "0414-12", "+58 999 1234567", "0414 123 45 67 89 00"] {
             assert!(normalize_phone(bad).is_err(), "{bad} should be rejected");
         }
     }

@@ -63,13 +63,7 @@ impl Default for Preferences {
         use NotificationType::*;
         Self {
             channels: [Channel::Email, Channel::Sms, Channel::Whatsapp].into(),
-            notification_types: [
-                PurchaseConfirmation,
-                PaymentReminder,
-                EventReminder,
-                SystemUpdate,
-            ]
-            .into(),
+            notification_types: [PurchaseConfirmation, PaymentReminder, EventReminder, SystemUpdate].into(),
             contact_window: None,
             language: Lang::Es,
         }
@@ -77,21 +71,11 @@ impl Default for Preferences {
 }
 
 /// The fields of [`Preferences`] that sync merges one by one.
-pub const PREFERENCE_FIELDS: [&str; 4] = [
-    "channels",
-    "notification_types",
-    "contact_window",
-    "language",
-];
+pub const PREFERENCE_FIELDS: [&str; 4] = ["channels", "notification_types", "contact_window", "language"];
 
 /// Whether a message of `kind` may be sent over `channel` at `at`: the channel and the type are
 /// opted in and `at` falls inside the contact window, if one is set.
-pub fn can_notify(
-    prefs: &Preferences,
-    kind: NotificationType,
-    channel: Channel,
-    at: DateTime<Utc>,
-) -> bool {
+pub fn can_notify(prefs: &Preferences, kind: NotificationType, channel: Channel, at: DateTime<Utc>) -> bool {
     prefs.channels.contains(&channel)
         && prefs.notification_types.contains(&kind)
         && prefs.contact_window.is_none_or(|w| w.contains(at))
@@ -123,11 +107,7 @@ pub fn parse_contact_window(input: &ContactWindowInput) -> Result<ContactWindow,
         .map_err(|_| errors.push("contact_window.time_zone", ErrorCode::TimeZoneInvalid))
         .ok();
     match (start, end, tz) {
-        (Some(start), Some(end), Some(time_zone)) if errors.is_empty() => Ok(ContactWindow {
-            start,
-            end,
-            time_zone,
-        }),
+        (Some(start), Some(end), Some(time_zone)) if errors.is_empty() => Ok(ContactWindow { start, end, time_zone }),
         _ => Err(errors),
     }
 }
@@ -148,56 +128,24 @@ mod tests {
 
     fn caracas(h: u32, m: u32) -> DateTime<Utc> {
         // Caracas is UTC−4 all year.
-        Utc.with_ymd_and_hms(2026, 11, 21, (h + 4) % 24, m, 0)
-            .unwrap()
+        Utc.with_ymd_and_hms(2026, 11, 21, (h + 4) % 24, m, 0).unwrap()
     }
 
     #[test]
     fn honours_channel_type_and_window() {
-        let mut p = Preferences {
-            contact_window: Some(window("08:00", "18:00")),
-            ..Default::default()
-        };
-        assert!(can_notify(
-            &p,
-            NotificationType::PurchaseConfirmation,
-            Channel::Whatsapp,
-            caracas(9, 0)
-        ));
+        let mut p = Preferences { contact_window: Some(window("08:00", "18:00")), ..Default::default() };
+        assert!(can_notify(&p, NotificationType::PurchaseConfirmation, Channel::Whatsapp, caracas(9, 0)));
         assert!(
-            !can_notify(
-                &p,
-                NotificationType::PurchaseConfirmation,
-                Channel::Whatsapp,
-                caracas(19, 0)
-            ),
+            !can_notify(&p, NotificationType::PurchaseConfirmation, Channel::Whatsapp, caracas(19, 0)),
             "outside window"
         );
+        assert!(!can_notify(&p, NotificationType::Promotional, Channel::Email, caracas(9, 0)), "promotions are opt-in");
         assert!(
-            !can_notify(
-                &p,
-                NotificationType::Promotional,
-                Channel::Email,
-                caracas(9, 0)
-            ),
-            "promotions are opt-in"
-        );
-        assert!(
-            !can_notify(
-                &p,
-                NotificationType::PurchaseConfirmation,
-                Channel::PhoneCall,
-                caracas(9, 0)
-            ),
+            !can_notify(&p, NotificationType::PurchaseConfirmation, Channel::PhoneCall, caracas(9, 0)),
             "channel off"
         );
         p.contact_window = None;
-        assert!(can_notify(
-            &p,
-            NotificationType::PaymentReminder,
-            Channel::Sms,
-            caracas(3, 0)
-        ));
+        assert!(can_notify(&p, NotificationType::PaymentReminder, Channel::Sms, caracas(3, 0)));
     }
 
     #[test]
@@ -217,10 +165,7 @@ mod tests {
         })
         .unwrap_err();
         assert!(errs.code_for("contact_window.start").is_some());
-        assert_eq!(
-            errs.code_for("contact_window.time_zone"),
-            Some(ErrorCode::TimeZoneInvalid)
-        );
+        assert_eq!(errs.code_for("contact_window.time_zone"), Some(ErrorCode::TimeZoneInvalid));
         assert!(errs.code_for("contact_window.end").is_none());
     }
 }

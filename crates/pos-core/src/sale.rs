@@ -72,42 +72,26 @@ pub fn parse_amount_minor(raw: &str) -> Result<i64, ErrorCode> {
     let first = groups.next().unwrap_or_default();
     let rest: Vec<&str> = groups.collect();
     let grouped_ok = rest.is_empty()
-        || (rest.iter().all(|g| g.len() == 3)
-            && (1..=3).contains(&first.len())
-            && !first.starts_with('0'));
+        || (rest.iter().all(|g| g.len() == 3) && (1..=3).contains(&first.len()) && !first.starts_with('0'));
     let digits: String = std::iter::once(first).chain(rest.iter().copied()).collect();
-    if digits.is_empty()
-        || !grouped_ok
-        || !digits
-            .chars()
-            .chain(frac_part.chars())
-            .all(|c| c.is_ascii_digit())
-    {
+    if digits.is_empty() || !grouped_ok || !digits.chars().chain(frac_part.chars()).all(|c| c.is_ascii_digit()) {
         return Err(invalid);
     }
     let units: i64 = digits.parse().map_err(|_| invalid)?;
     let cents: i64 = format!("{frac_part:0<2}").parse().map_err(|_| invalid)?;
-    units
-        .checked_mul(100)
-        .and_then(|u| u.checked_add(cents))
-        .ok_or(invalid)
+    units.checked_mul(100).and_then(|u| u.checked_add(cents)).ok_or(invalid)
 }
 
 /// Checks a sale and returns its total in minor units.
 pub fn validate_sale(input: &SaleInput) -> Result<i64, ValidationErrors> {
     let mut errors = ValidationErrors::default();
     let lines_ok = input.lines.iter().all(|l| {
-        !l.description.trim().is_empty()
-            && l.quantity.is_finite()
-            && l.quantity > 0.0
-            && l.unit_price_minor >= 0
+        !l.description.trim().is_empty() && l.quantity.is_finite() && l.quantity > 0.0 && l.unit_price_minor >= 0
     });
     if !lines_ok {
         errors.push("lines", ErrorCode::LinesInvalid);
     }
-    let from_lines = input.lines.iter().try_fold(0i64, |sum, line| {
-        line.total_minor().and_then(|t| sum.checked_add(t))
-    });
+    let from_lines = input.lines.iter().try_fold(0i64, |sum, line| line.total_minor().and_then(|t| sum.checked_add(t)));
     let Some(from_lines) = from_lines else {
         errors.push("lines", ErrorCode::AmountInvalid);
         return Err(errors);
@@ -136,11 +120,7 @@ mod tests {
     use super::*;
 
     fn line(q: f64, p: i64) -> SaleLine {
-        SaleLine {
-            description: "Harina PAN".into(),
-            quantity: q,
-            unit_price_minor: p,
-        }
+        SaleLine { description: "Harina PAN".into(), quantity: q, unit_price_minor: p }
     }
 
     #[test]
@@ -152,11 +132,7 @@ mod tests {
             payment_method: PaymentMethod::Cash,
         };
         assert_eq!(validate_sale(&with_lines), Ok(800));
-        let only_total = SaleInput {
-            lines: vec![],
-            total_minor: Some(2500),
-            ..with_lines.clone()
-        };
+        let only_total = SaleInput { lines: vec![], total_minor: Some(2500), ..with_lines.clone() };
         assert_eq!(validate_sale(&only_total), Ok(2500));
     }
 
@@ -173,14 +149,8 @@ mod tests {
         ] {
             assert_eq!(parse_amount_minor(raw), Ok(minor), "{raw}");
         }
-        for bad in [
-            "", "-3", "abc", "1.2.3x", ".", "0.125", "1.2345", "12,34,5", "1234.567", ".5",
-        ] {
-            assert_eq!(
-                parse_amount_minor(bad),
-                Err(ErrorCode::AmountInvalid),
-                "{bad}"
-            );
+        for bad in ["", "-3", "abc", "1.2.3x", ".", "0.125", "1.2345", "12,34,5", "1234.567", ".5"] {
+            assert_eq!(parse_amount_minor(bad), Err(ErrorCode::AmountInvalid), "{bad}");
         }
     }
 
@@ -196,15 +166,8 @@ mod tests {
         assert_eq!(errs.code_for("lines"), Some(ErrorCode::LinesInvalid));
         assert_eq!(errs.code_for("total_minor"), Some(ErrorCode::AmountInvalid));
         assert_eq!(errs.code_for("currency"), Some(ErrorCode::CurrencyInvalid));
-        let empty = SaleInput {
-            lines: vec![],
-            total_minor: None,
-            currency: "VES".into(),
-            payment_method: PaymentMethod::Cash,
-        };
-        assert_eq!(
-            validate_sale(&empty).unwrap_err().code_for("total_minor"),
-            Some(ErrorCode::Required)
-        );
+        let empty =
+            SaleInput { lines: vec![], total_minor: None, currency: "VES".into(), payment_method: PaymentMethod::Cash };
+        assert_eq!(validate_sale(&empty).unwrap_err().code_for("total_minor"), Some(ErrorCode::Required));
     }
 }

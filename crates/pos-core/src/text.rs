@@ -24,9 +24,7 @@ pub fn fold(s: &str) -> String {
 
 /// Trims a free-text field; an empty result becomes `None`.
 pub fn clean(s: Option<&str>) -> Option<String> {
-    s.map(str::trim)
-        .filter(|s| !s.is_empty())
-        .map(collapse_spaces)
+    s.map(str::trim).filter(|s| !s.is_empty()).map(collapse_spaces)
 }
 
 /// Collapses internal whitespace runs to one space.

@@ -47,16 +47,10 @@ impl ValidCustomer {
 
 /// Validates customer input under seed 2's rules: name and surname required, at least one of
 /// phone or email, every identifier well-formed, date of birth not after `today`.
-pub fn validate_customer(
-    input: &CustomerInput,
-    today: NaiveDate,
-) -> Result<ValidCustomer, ValidationErrors> {
+pub fn validate_customer(input: &CustomerInput, today: NaiveDate) -> Result<ValidCustomer, ValidationErrors> {
     let mut errors = ValidationErrors::default();
 
-    let (mut first_name, mut surname) = (
-        clean(input.first_name.as_deref()),
-        clean(input.surname.as_deref()),
-    );
+    let (mut first_name, mut surname) = (clean(input.first_name.as_deref()), clean(input.surname.as_deref()));
     if first_name.is_none() && surname.is_none() {
         if let Some(full) = clean(input.full_name.as_deref()) {
             let (f, s) = split_full_name(&full);
@@ -67,62 +61,29 @@ pub fn validate_customer(
     let first_name = required_text(&mut errors, "first_name", first_name, NAME_MAX);
     let surname = required_text(&mut errors, "surname", surname, NAME_MAX);
 
-    let phone = normalized(
-        &mut errors,
-        "phone",
-        input.phone.as_deref(),
-        normalize_phone,
-    );
-    let email = normalized(
-        &mut errors,
-        "email",
-        input.email.as_deref(),
-        normalize_email,
-    );
+    let phone = normalized(&mut errors, "phone", input.phone.as_deref(), normalize_phone);
+    let email = normalized(&mut errors, "email", input.email.as_deref(), normalize_email);
     if clean(input.phone.as_deref()).is_none() && clean(input.email.as_deref()).is_none() {
         errors.push("phone", ErrorCode::PhoneOrEmailRequired);
         errors.push("email", ErrorCode::PhoneOrEmailRequired);
     }
-    let identification = normalized(
-        &mut errors,
-        "identification",
-        input.identification.as_deref(),
-        normalize_identification,
-    );
-    let passport_number = normalized(
-        &mut errors,
-        "passport_number",
-        input.passport_number.as_deref(),
-        normalize_passport,
-    );
-    let date_of_birth = normalized(
-        &mut errors,
-        "date_of_birth",
-        input.date_of_birth.as_deref(),
-        |raw| {
-            let date = parse_date(raw)?;
-            if date > today {
-                Err(ErrorCode::DateInFuture)
-            } else {
-                Ok(date)
-            }
-        },
-    );
+    let identification =
+        normalized(&mut errors, "identification", input.identification.as_deref(), normalize_identification);
+    let passport_number =
+        normalized(&mut errors, "passport_number", input.passport_number.as_deref(), normalize_passport);
+    let date_of_birth = normalized(&mut errors, "date_of_birth", input.date_of_birth.as_deref(), |raw| {
+        let date = parse_date(raw)?;
+        if date > today {
+            Err(ErrorCode::DateInFuture)
+        } else {
+            Ok(date)
+        }
+    });
 
-    let address = optional_text(
-        &mut errors,
-        "address",
-        input.address.as_deref(),
-        ADDRESS_MAX,
-    );
+    let address = optional_text(&mut errors, "address", input.address.as_deref(), ADDRESS_MAX);
     let city = optional_text(&mut errors, "city", input.city.as_deref(), CITY_MAX);
     let notes = optional_text(&mut errors, "notes", input.notes.as_deref(), NOTES_MAX);
-    let service_type = optional_text(
-        &mut errors,
-        "service_type",
-        input.service_type.as_deref(),
-        SERVICE_TYPE_MAX,
-    );
+    let service_type = optional_text(&mut errors, "service_type", input.service_type.as_deref(), SERVICE_TYPE_MAX);
     let source = normalized(&mut errors, "source", input.source.as_deref(), |s| {
         Source::parse(s).ok_or(ErrorCode::InvalidChoice)
     })
@@ -157,12 +118,7 @@ fn parse_date(raw: &str) -> Result<NaiveDate, ErrorCode> {
     Ok(date)
 }
 
-fn required_text(
-    errors: &mut ValidationErrors,
-    field: &str,
-    value: Option<String>,
-    max: usize,
-) -> Option<String> {
+fn required_text(errors: &mut ValidationErrors, field: &str, value: Option<String>, max: usize) -> Option<String> {
     match value {
         None => {
             errors.push(field, ErrorCode::Required);
@@ -176,12 +132,7 @@ fn required_text(
     }
 }
 
-fn optional_text(
-    errors: &mut ValidationErrors,
-    field: &str,
-    raw: Option<&str>,
-    max: usize,
-) -> Option<String> {
+fn optional_text(errors: &mut ValidationErrors, field: &str, raw: Option<&str>, max: usize) -> Option<String> {
     let value = clean(raw)?;
     if value.chars().count() > max {
         errors.push(field, ErrorCode::TooLong);
@@ -252,88 +203,46 @@ mod tests {
         assert_eq!(errs.code_for("surname"), Some(ErrorCode::Required));
         assert_eq!(errs.code_for("phone"), Some(ErrorCode::PhoneInvalid));
         assert_eq!(errs.code_for("email"), Some(ErrorCode::EmailInvalid));
-        assert_eq!(
-            errs.code_for("identification"),
-            Some(ErrorCode::IdentificationInvalid)
-        );
-        assert_eq!(
-            errs.code_for("passport_number"),
-            Some(ErrorCode::PassportInvalid)
-        );
-        assert_eq!(
-            errs.code_for("date_of_birth"),
-            Some(ErrorCode::DateInFuture)
-        );
+        assert_eq!(errs.code_for("identification"), Some(ErrorCode::IdentificationInvalid));
+        assert_eq!(errs.code_for("passport_number"), Some(ErrorCode::PassportInvalid));
+        assert_eq!(errs.code_for("date_of_birth"), Some(ErrorCode::DateInFuture));
         assert_eq!(errs.code_for("source"), Some(ErrorCode::InvalidChoice));
     }
 
     #[test]
     fn phone_or_email_is_required() {
-        let input = CustomerInput {
-            phone: None,
-            email: Some("  ".into()),
-            ..juan()
-        };
+        let input = CustomerInput { phone: None, email: Some("  ".into()), ..juan() };
         let errs = validate_customer(&input, today()).unwrap_err();
-        assert_eq!(
-            errs.code_for("phone"),
-            Some(ErrorCode::PhoneOrEmailRequired)
-        );
-        let email_only = CustomerInput {
-            phone: None,
-            ..juan()
-        };
+        assert_eq!(errs.code_for("phone"), Some(ErrorCode::PhoneOrEmailRequired));
+        let email_only = CustomerInput { phone: None, ..juan() };
         assert!(validate_customer(&email_only, today()).is_ok());
     }
 
     #[test]
     fn full_name_fills_name_and_surname() {
-        let input = CustomerInput {
-            first_name: None,
-            surname: None,
-            full_name: Some("Ali Khan".into()),
-            ..juan()
-        };
+        let input = CustomerInput { first_name: None, surname: None, full_name: Some("Ali Khan".into()), ..juan() };
         let v = validate_customer(&input, today()).unwrap();
         assert_eq!((v.first_name.as_str(), v.surname.as_str()), ("Ali", "Khan"));
     }
 
     #[test]
     fn dates_in_both_written_forms() {
-        let iso = CustomerInput {
-            date_of_birth: Some("1990-05-17".into()),
-            ..juan()
-        };
-        let ve = CustomerInput {
-            date_of_birth: Some("17/05/1990".into()),
-            ..juan()
-        };
+        let iso = CustomerInput { date_of_birth: Some("1990-05-17".into()), ..juan() };
+        let ve = CustomerInput { date_of_birth: Some("17/05/1990".into()), ..juan() };
         assert_eq!(
             validate_customer(&iso, today()).unwrap().date_of_birth,
             validate_customer(&ve, today()).unwrap().date_of_birth
         );
-        let bad = CustomerInput {
-            date_of_birth: Some("31/02/1990".into()),
-            ..juan()
-        };
+        let bad = CustomerInput { date_of_birth: Some("31/02/1990".into()), ..juan() };
         assert_eq!(
-            validate_customer(&bad, today())
-                .unwrap_err()
-                .code_for("date_of_birth"),
+            validate_customer(&bad, today()).unwrap_err().code_for("date_of_birth"),
             Some(ErrorCode::DateInvalid)
         );
     }
 
     #[test]
     fn error_json_names_field_code_and_both_messages() {
-        let errs = validate_customer(
-            &CustomerInput {
-                phone: Some("1".into()),
-                ..juan()
-            },
-            today(),
-        )
-        .unwrap_err();
+        let errs = validate_customer(&CustomerInput { phone: Some("1".into()), ..juan() }, today()).unwrap_err();
         let json = serde_json::to_value(&errs).unwrap();
         assert_eq!(json[0]["field"], "phone");
         assert_eq!(json[0]["code"], "phone_invalid");

@@ -88,17 +88,9 @@ pub struct PushResponse {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "entity", rename_all = "snake_case")]
 pub enum PulledItem {
-    Customer {
-        customer: Box<Customer>,
-    },
-    Preferences {
-        customer_id: Uuid,
-        preferences: Preferences,
-        clocks: BTreeMap<String, Hlc>,
-    },
-    Sale {
-        sale: Sale,
-    },
+    Customer { customer: Box<Customer> },
+    Preferences { customer_id: Uuid, preferences: Preferences, clocks: BTreeMap<String, Hlc> },
+    Sale { sale: Sale },
 }
 
 /// `GET /api/v1/sync/pull?cursor=…`: changes after `cursor` in the organisation's sequence.
@@ -126,14 +118,7 @@ mod tests {
                 id: Uuid::from_u128(3),
                 fields: [(
                     "city".to_owned(),
-                    Stamped {
-                        value: json!("Maracay"),
-                        clock: Hlc {
-                            wall_ms: 5,
-                            counter: 0,
-                            node: 2,
-                        },
-                    },
+                    Stamped { value: json!("Maracay"), clock: Hlc { wall_ms: 5, counter: 0, node: 2 } },
                 )]
                 .into(),
             },

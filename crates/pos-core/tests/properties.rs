@@ -12,17 +12,9 @@ use proptest::prelude::*;
 use serde_json::json;
 use uuid::Uuid;
 
-fn idempotent(
-    f: fn(&str) -> Result<String, pos_core::ErrorCode>,
-    raw: &str,
-) -> Result<(), TestCaseError> {
+fn idempotent(f: fn(&str) -> Result<String, pos_core::ErrorCode>, raw: &str) -> Result<(), TestCaseError> {
     if let Ok(once) = f(raw) {
-        prop_assert_eq!(
-            f(&once),
-            Ok(once.clone()),
-            "normalising {:?} twice changed it",
-            raw
-        );
+        prop_assert_eq!(f(&once), Ok(once.clone()), "normalising {:?} twice changed it", raw);
     }
     Ok(())
 }
@@ -32,20 +24,9 @@ fn stamped() -> impl Strategy<Value = Stamped> {
         0u64..50,
         0u32..3,
         0u64..3,
-        prop_oneof![
-            Just(json!(null)),
-            "[a-c]{0,2}".prop_map(|s| json!(s)),
-            any::<bool>().prop_map(|b| json!(b))
-        ],
+        prop_oneof![Just(json!(null)), "[a-c]{0,2}".prop_map(|s| json!(s)), any::<bool>().prop_map(|b| json!(b))],
     )
-        .prop_map(|(wall_ms, counter, node, value)| Stamped {
-            value,
-            clock: Hlc {
-                wall_ms,
-                counter,
-                node,
-            },
-        })
+        .prop_map(|(wall_ms, counter, node, value)| Stamped { value, clock: Hlc { wall_ms, counter, node } })
 }
 
 fn field_map() -> impl Strategy<Value = FieldMap> {
@@ -58,13 +39,11 @@ fn field_map() -> impl Strategy<Value = FieldMap> {
 
 fn hits() -> impl Strategy<Value = KeyHits> {
     let id = prop::option::of((1u128..4).prop_map(Uuid::from_u128));
-    (id.clone(), id.clone(), id.clone(), id).prop_map(|(phone, email, passport, identification)| {
-        KeyHits {
-            phone,
-            email,
-            passport,
-            identification,
-        }
+    (id.clone(), id.clone(), id.clone(), id).prop_map(|(phone, email, passport, identification)| KeyHits {
+        phone,
+        email,
+        passport,
+        identification,
     })
 }
 

@@ -141,13 +141,7 @@ pub const CITIES: &[&str] = &[
 ];
 
 const MOBILE_PREFIXES: [&str; 6] = ["412", "414", "416", "422", "424", "426"];
-const DOMAINS: [&str; 5] = [
-    "gmail.com",
-    "hotmail.com",
-    "yahoo.es",
-    "outlook.com",
-    "cantv.net",
-];
+const DOMAINS: [&str; 5] = ["gmail.com", "hotmail.com", "yahoo.es", "outlook.com", "cantv.net"];
 
 /// SplitMix64: tiny, fast and good enough for test data.
 #[derive(Debug, Clone)]
@@ -200,11 +194,7 @@ pub fn customer(seed: u64, i: u64) -> Customer {
     } else {
         (*rng.pick(SURNAMES)).to_owned()
     };
-    let phone = format!(
-        "+58{}{:07}",
-        MOBILE_PREFIXES[(i % 6) as usize],
-        permute(i / 6, 10_000_000, 7_919_993)
-    );
+    let phone = format!("+58{}{:07}", MOBILE_PREFIXES[(i % 6) as usize], permute(i / 6, 10_000_000, 7_919_993));
     let foreign = rng.chance(8);
     let cedula_number = if foreign {
         80_000_000 + permute(i, 20_000_000, 3_000_017)
@@ -213,31 +203,15 @@ pub fn customer(seed: u64, i: u64) -> Customer {
     };
     let identification = format!("{}-{}", if foreign { 'E' } else { 'V' }, cedula_number);
     let email = rng.chance(70).then(|| {
-        let local = fold(&format!(
-            "{}.{}",
-            first_name,
-            surname.split(' ').next().unwrap_or_default()
-        ));
+        let local = fold(&format!("{}.{}", first_name, surname.split(' ').next().unwrap_or_default()));
         format!("{}{}@{}", local.replace(' ', ""), i, rng.pick(&DOMAINS))
     });
-    let passport_number = rng.chance(15).then(|| {
-        format!(
-            "{}{:08}",
-            if foreign { "X" } else { "V" },
-            permute(i, 100_000_000, 9_999_991)
-        )
-    });
-    let start = Utc
-        .with_ymd_and_hms(2023, 11, 1, 0, 0, 0)
-        .single()
-        .expect("valid date");
+    let passport_number =
+        rng.chance(15).then(|| format!("{}{:08}", if foreign { "X" } else { "V" }, permute(i, 100_000_000, 9_999_991)));
+    let start = Utc.with_ymd_and_hms(2023, 11, 1, 0, 0, 0).single().expect("valid date");
     let created_at: DateTime<Utc> = start + Duration::seconds(rng.below(3 * 365 * 86_400) as i64);
     let device = Uuid::from_u128(0xdead_beef);
-    let hlc = Hlc {
-        wall_ms: created_at.timestamp_millis() as u64,
-        counter: 0,
-        node: node_of(device),
-    };
+    let hlc = Hlc { wall_ms: created_at.timestamp_millis() as u64, counter: 0, node: node_of(device) };
     Customer {
         id: Uuid::from_u64_pair(seed, i),
         organization_id: demo_organization(),
@@ -259,14 +233,7 @@ pub fn customer(seed: u64, i: u64) -> Customer {
         address: None,
         city: Some((*rng.pick(CITIES)).to_owned()),
         notes: None,
-        source: *rng.pick(&[
-            Source::Pos,
-            Source::Pos,
-            Source::Pos,
-            Source::Manual,
-            Source::Lead,
-            Source::Booking,
-        ]),
+        source: *rng.pick(&[Source::Pos, Source::Pos, Source::Pos, Source::Manual, Source::Lead, Source::Booking]),
         service_type: None,
         is_active: rng.chance(95),
         last_activity: None,
@@ -325,11 +292,8 @@ mod tests {
                 passport_number: c.passport_number.clone(),
                 ..Default::default()
             };
-            let valid = validate_customer(
-                &input,
-                chrono::NaiveDate::from_ymd_opt(2026, 11, 21).unwrap(),
-            )
-            .unwrap_or_else(|e| panic!("{i}: {e}"));
+            let valid = validate_customer(&input, chrono::NaiveDate::from_ymd_opt(2026, 11, 21).unwrap())
+                .unwrap_or_else(|e| panic!("{i}: {e}"));
             assert_eq!(valid.phone, c.phone, "written forms normalise back");
             assert_eq!(valid.identification, c.identification);
             assert!(phones.insert(c.phone.unwrap()));

@@ -30,10 +30,7 @@ struct Timing {
 
 fn timing(mut times: Vec<Duration>) -> Timing {
     times.sort();
-    Timing {
-        p50: percentile(&times, 0.5),
-        p99: percentile(&times, 0.99),
-    }
+    Timing { p50: percentile(&times, 0.5), p99: percentile(&times, 0.99) }
 }
 
 fn timed(f: impl FnOnce() -> usize) -> Duration {
@@ -51,10 +48,7 @@ fn paired<T, U>(
     mut ours: impl FnMut(&T) -> usize,
     mut floor: impl FnMut(&U) -> usize,
 ) -> (Timing, Timing) {
-    let (mut a, mut b) = (
-        Vec::with_capacity(queries.len()),
-        Vec::with_capacity(queries.len()),
-    );
+    let (mut a, mut b) = (Vec::with_capacity(queries.len()), Vec::with_capacity(queries.len()));
     for (i, (q, raw)) in queries.iter().enumerate() {
         if i % 2 == 0 {
             a.push(timed(|| ours(q)));
@@ -82,10 +76,7 @@ fn read_all_columns(row: &rusqlite::Row<'_>) -> rusqlite::Result<usize> {
 fn build(path: &PathBuf, n: u64) -> Store {
     let fresh = !path.exists();
     let mut store = Store::open(path).expect("open store");
-    let have = store
-        .stats(chrono::Utc::now().date_naive(), 1)
-        .expect("stats")
-        .total;
+    let have = store.stats(chrono::Utc::now().date_naive(), 1).expect("stats").total;
     if !fresh && have == n {
         println!("reusing {} ({n} customers)", path.display());
         return store;
@@ -96,9 +87,7 @@ fn build(path: &PathBuf, n: u64) -> Store {
     let start = Instant::now();
     let chunk = 20_000;
     for lo in (0..n).step_by(chunk) {
-        let rows: Vec<_> = (lo..(lo + chunk as u64).min(n))
-            .map(|i| customer(SEED, i))
-            .collect();
+        let rows: Vec<_> = (lo..(lo + chunk as u64).min(n)).map(|i| customer(SEED, i)).collect();
         store.apply_remote_customers(&rows).expect("load");
     }
     println!(
@@ -110,27 +99,18 @@ fn build(path: &PathBuf, n: u64) -> Store {
 }
 
 fn main() {
-    let n: u64 = std::env::var("BENCH_CUSTOMERS")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(1_000_000);
-    let path = std::env::var("BENCH_DB")
-        .map(PathBuf::from)
-        .unwrap_or_else(|_| {
-            let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../target/bench");
-            std::fs::create_dir_all(&dir).expect("bench dir");
-            dir.join(format!("lookup-{n}.db"))
-        });
+    let n: u64 = std::env::var("BENCH_CUSTOMERS").ok().and_then(|v| v.parse().ok()).unwrap_or(1_000_000);
+    let path = std::env::var("BENCH_DB").map(PathBuf::from).unwrap_or_else(|_| {
+        let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../target/bench");
+        std::fs::create_dir_all(&dir).expect("bench dir");
+        dir.join(format!("lookup-{n}.db"))
+    });
     let mut store = build(&path, n);
     let raw = Connection::open(&path).expect("raw connection");
 
     let mut rng = Rng::new(SEED);
     let sample: Vec<_> = (0..SAMPLES).map(|_| customer(SEED, rng.below(n))).collect();
-    let with_email: Vec<_> = sample
-        .iter()
-        .filter(|c| c.email.is_some())
-        .cloned()
-        .collect();
+    let with_email: Vec<_> = sample.iter().filter(|c| c.email.is_some()).cloned().collect();
     let with_passport: Vec<_> = (0..SAMPLES * 8)
         .map(|_| customer(SEED, rng.below(n)))
         .filter(|c| c.passport_number.is_some())
@@ -138,10 +118,7 @@ fn main() {
         .collect();
 
     println!("\nquick_lookup on {n} customers, {SAMPLES} queries each (limit 10)");
-    println!(
-        "{:<34} {:>11} {:>11} | {:>11} {:>11} | {:>6}",
-        "query", "p50", "p99", "raw p50", "raw p99", "p99 ×"
-    );
+    println!("{:<34} {:>11} {:>11} | {:>11} {:>11} | {:>6}", "query", "p50", "p99", "raw p50", "raw p99", "p99 ×");
     let report = |label: &str, ours: Timing, floor: Timing| {
         println!(
             "{label:<34} {} {} | {} {} | {:>5.2}×",
@@ -167,39 +144,18 @@ fn main() {
         "identification",
         sample
             .iter()
-            .map(|c| {
-                (
-                    dotted_cedula(c.identification.as_deref().unwrap()),
-                    c.identification.clone().unwrap(),
-                )
-            })
+            .map(|c| (dotted_cedula(c.identification.as_deref().unwrap()), c.identification.clone().unwrap()))
             .collect(),
     );
     measure_exact(
         "phone as 0414-123.45.67",
         "phone",
-        sample
-            .iter()
-            .map(|c| {
-                (
-                    national_phone(c.phone.as_deref().unwrap()),
-                    c.phone.clone().unwrap(),
-                )
-            })
-            .collect(),
+        sample.iter().map(|c| (national_phone(c.phone.as_deref().unwrap()), c.phone.clone().unwrap())).collect(),
     );
     measure_exact(
         "email upper-cased",
         "email",
-        with_email
-            .iter()
-            .map(|c| {
-                (
-                    c.email.as_deref().unwrap().to_uppercase(),
-                    c.email.clone().unwrap(),
-                )
-            })
-            .collect(),
+        with_email.iter().map(|c| (c.email.as_deref().unwrap().to_uppercase(), c.email.clone().unwrap())).collect(),
     );
     measure_exact(
         "passport with a dash",
@@ -216,22 +172,12 @@ fn main() {
     // Names as typed at the counter: a few letters of the first name and of the surname, and a
     // bare surname prefix; the floor is the FTS5 query alone.
     let mut fts = raw.prepare("SELECT c.* FROM customers_fts f CROSS JOIN customers c ON c.seq = f.rowid WHERE customers_fts MATCH ?1 LIMIT 10").unwrap();
-    let as_fts = |q: &str| {
-        q.split(' ')
-            .map(|w| format!("\"{w}\"*"))
-            .collect::<Vec<_>>()
-            .join(" ")
-    };
-    let fold_prefix =
-        |s: &str, n: usize| pos_core::text::fold(s).chars().take(n).collect::<String>();
+    let as_fts = |q: &str| q.split(' ').map(|w| format!("\"{w}\"*")).collect::<Vec<_>>().join(" ");
+    let fold_prefix = |s: &str, n: usize| pos_core::text::fold(s).chars().take(n).collect::<String>();
     let names: Vec<(String, String)> = sample
         .iter()
         .map(|c| {
-            let q = format!(
-                "{} {}",
-                fold_prefix(&c.first_name, 4),
-                fold_prefix(&c.surname, 3)
-            );
+            let q = format!("{} {}", fold_prefix(&c.first_name, 4), fold_prefix(&c.surname, 3));
             let m = as_fts(&q);
             (q, m)
         })
@@ -242,11 +188,8 @@ fn main() {
         |m| fts.query_map([m], read_all_columns).unwrap().count(),
     );
     report("name prefix \"mari gon\"", ours, floor);
-    let surnames: Vec<(String, String)> = sample
-        .iter()
-        .map(|c| fold_prefix(&c.surname, 3))
-        .map(|q| (q.clone(), as_fts(&q)))
-        .collect();
+    let surnames: Vec<(String, String)> =
+        sample.iter().map(|c| fold_prefix(&c.surname, 3)).map(|q| (q.clone(), as_fts(&q))).collect();
     let (ours, floor) = paired(
         &surnames,
         |q| store.quick_lookup(q, 10).unwrap().len(),
@@ -270,9 +213,7 @@ fn main() {
             }
         })
         .collect();
-    let last_seq: i64 = raw
-        .query_row("SELECT max(seq) FROM customers", [], |r| r.get(0))
-        .unwrap();
+    let last_seq: i64 = raw.query_row("SELECT max(seq) FROM customers", [], |r| r.get(0)).unwrap();
     let start = Instant::now();
     let mut latencies = Vec::with_capacity(inputs.len());
     for input in &inputs {
@@ -290,8 +231,5 @@ fn main() {
     );
     // Take the captures out again so the next run can reuse the file as built.
     drop(store);
-    raw.execute_batch(&format!(
-        "DELETE FROM customers WHERE seq > {last_seq}; DELETE FROM outbox;"
-    ))
-    .unwrap();
+    raw.execute_batch(&format!("DELETE FROM customers WHERE seq > {last_seq}; DELETE FROM outbox;")).unwrap();
 }

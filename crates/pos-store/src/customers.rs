@@ -10,8 +10,8 @@ use pos_core::merge::{join, merge_into, record_fields, with_fields, FieldMap, St
 use pos_core::preferences::PREFERENCE_FIELDS;
 use pos_core::wire::ChangeBody;
 use pos_core::{
-    decide, validate_customer, Customer, CustomerInput, Hlc, KeyHits, KeyKind, MatchDecision,
-    MatchKeys, Preferences, ReviewConflict, ValidCustomer,
+    decide, validate_customer, Customer, CustomerInput, Hlc, KeyHits, KeyKind, MatchDecision, MatchKeys, Preferences,
+    ReviewConflict, ValidCustomer,
 };
 use rusqlite::{Connection, OptionalExtension};
 use serde::Serialize;
@@ -52,19 +52,13 @@ pub struct FindOrCreate {
 pub type PreferencesUpdate = Preferences;
 
 pub(crate) fn get_customer(conn: &Connection, id: Uuid) -> Result<Option<Customer>> {
-    let mut stmt = conn.prepare_cached(&format!(
-        "SELECT {CUSTOMER_COLUMNS} FROM customers WHERE id = ?1"
-    ))?;
-    Ok(stmt
-        .query_row([id.to_string()], customer_from_row)
-        .optional()?)
+    let mut stmt = conn.prepare_cached(&format!("SELECT {CUSTOMER_COLUMNS} FROM customers WHERE id = ?1"))?;
+    Ok(stmt.query_row([id.to_string()], customer_from_row).optional()?)
 }
 
 /// A live (not merged away) customer, or `NotFound`.
 pub(crate) fn live_customer(conn: &Connection, id: Uuid) -> Result<Customer> {
-    get_customer(conn, id)?
-        .filter(|c| c.merged_into.is_none())
-        .ok_or(StoreError::NotFound(id))
+    get_customer(conn, id)?.filter(|c| c.merged_into.is_none()).ok_or(StoreError::NotFound(id))
 }
 
 /// Follows `merged_into` links from `id` to the customer that survived.
@@ -72,32 +66,23 @@ pub(crate) fn resolve_customer(conn: &Connection, id: Uuid) -> Result<Option<Cus
     let mut current = get_customer(conn, id)?;
     for _ in 0..16 {
         match current {
-            Some(Customer {
-                merged_into: Some(next),
-                ..
-            }) => current = get_customer(conn, next)?,
+            Some(Customer { merged_into: Some(next), .. }) => current = get_customer(conn, next)?,
             other => return Ok(other),
         }
     }
-    Err(StoreError::Corrupt(format!(
-        "merge chain from {id} does not end"
-    )))
+    Err(StoreError::Corrupt(format!("merge chain from {id} does not end")))
 }
 
 /// For each key, the live customer that holds it (other than `except`).
-pub(crate) fn key_hits(
-    conn: &Connection,
-    keys: &MatchKeys,
-    except: Option<Uuid>,
-) -> Result<KeyHits> {
+pub(crate) fn key_hits(conn: &Connection, keys: &MatchKeys, except: Option<Uuid>) -> Result<KeyHits> {
     let mut hits = KeyHits::default();
     let except = except.map(|id| id.to_string()).unwrap_or_default();
     for (kind, value) in keys.iter() {
-        let sql = format!("SELECT id FROM customers WHERE {} = ?1 AND merged_into IS NULL AND id <> ?2 ORDER BY created_at LIMIT 1", kind.field());
-        let id: Option<String> = conn
-            .prepare_cached(&sql)?
-            .query_row((value, &except), |r| r.get(0))
-            .optional()?;
+        let sql = format!(
+            "SELECT id FROM customers WHERE {} = ?1 AND merged_into IS NULL AND id <> ?2 ORDER BY created_at LIMIT 1",
+            kind.field()
+        );
+        let id: Option<String> = conn.prepare_cached(&sql)?.query_row((value, &except), |r| r.get(0)).optional()?;
         hits.set(kind, id.map(|s| crate::rows::parse_uuid(&s)).transpose()?);
     }
     Ok(hits)
@@ -106,52 +91,30 @@ pub(crate) fn key_hits(
 fn duplicates_of(hits: &KeyHits) -> Vec<DuplicateKey> {
     KeyKind::PRIORITY
         .into_iter()
-        .filter_map(|key| {
-            hits.get(key)
-                .map(|existing_id| DuplicateKey { key, existing_id })
-        })
+        .filter_map(|key| hits.get(key).map(|existing_id| DuplicateKey { key, existing_id }))
         .collect()
 }
 
 /// The content fields of validated input, all stamped with `hlc`.
 fn content_fields(valid: &ValidCustomer, hlc: Hlc) -> FieldMap {
-    let clocks = CONTENT_FIELDS
-        .iter()
-        .map(|f| (f.to_string(), hlc))
-        .collect();
+    let clocks = CONTENT_FIELDS.iter().map(|f| (f.to_string(), hlc)).collect();
     record_fields(valid, &CONTENT_FIELDS, &clocks)
 }
 
 /// Fields of `next` whose value differs from `current`.
 fn changed(current: &FieldMap, next: FieldMap) -> FieldMap {
-    next.into_iter()
-        .filter(|(name, s)| current.get(name).is_none_or(|c| c.value != s.value))
-        .collect()
+    next.into_iter().filter(|(name, s)| current.get(name).is_none_or(|c| c.value != s.value)).collect()
 }
 
 /// Applies `fields` to `customer`, stores it and queues the change. No-op when `fields` is empty.
-pub(crate) fn write_fields(
-    conn: &Connection,
-    ctx: &WriteCtx,
-    customer: &mut Customer,
-    fields: FieldMap,
-) -> Result<()> {
+pub(crate) fn write_fields(conn: &Connection, ctx: &WriteCtx, customer: &mut Customer, fields: FieldMap) -> Result<()> {
     if fields.is_empty() {
         return Ok(());
     }
-    customer
-        .set_fields(&fields)
-        .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+    customer.set_fields(&fields).map_err(|e| StoreError::Corrupt(e.to_string()))?;
     customer.updated_at = ctx.now;
     upsert_customer(conn, customer)?;
-    enqueue(
-        conn,
-        ctx,
-        ChangeBody::Customer {
-            id: customer.id,
-            fields,
-        },
-    )?;
+    enqueue(conn, ctx, ChangeBody::Customer { id: customer.id, fields })?;
     Ok(())
 }
 
@@ -184,34 +147,16 @@ fn insert_new(conn: &Connection, ctx: &WriteCtx, valid: &ValidCustomer) -> Resul
     let mut fields = content_fields(valid, ctx.hlc);
     fields.insert(
         "branch_id".into(),
-        Stamped {
-            value: serde_json::to_value(customer.branch_id).expect("uuid"),
-            clock: ctx.hlc,
-        },
+        Stamped { value: serde_json::to_value(customer.branch_id).expect("uuid"), clock: ctx.hlc },
     );
-    fields.insert(
-        "is_active".into(),
-        Stamped {
-            value: true.into(),
-            clock: ctx.hlc,
-        },
-    );
-    customer
-        .set_fields(&fields)
-        .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+    fields.insert("is_active".into(), Stamped { value: true.into(), clock: ctx.hlc });
+    customer.set_fields(&fields).map_err(|e| StoreError::Corrupt(e.to_string()))?;
     // Every merged field carries a clock from birth, so later joins compare like with like.
     for f in MERGED_FIELDS {
         customer.clocks.insert(f.to_owned(), ctx.hlc);
     }
     upsert_customer(conn, &customer)?;
-    enqueue(
-        conn,
-        ctx,
-        ChangeBody::Customer {
-            id,
-            fields: customer.to_fields(),
-        },
-    )?;
+    enqueue(conn, ctx, ChangeBody::Customer { id, fields: customer.to_fields() })?;
     Ok(customer)
 }
 
@@ -224,12 +169,7 @@ pub(crate) fn find_or_create_in(
 ) -> Result<FindOrCreate> {
     let hits = key_hits(conn, &valid.keys(), None)?;
     let decision = decide(&hits);
-    let MatchDecision::Merge {
-        target,
-        matched_by,
-        conflicts,
-    } = &decision
-    else {
+    let MatchDecision::Merge { target, matched_by, conflicts } = &decision else {
         let customer = insert_new(conn, ctx, valid)?;
         return Ok(FindOrCreate {
             customer,
@@ -241,21 +181,11 @@ pub(crate) fn find_or_create_in(
     };
     let mut customer = live_customer(conn, *target)?;
     let current = customer.to_fields();
-    let merged = merge_into(
-        &current,
-        &content_fields(valid, ctx.hlc),
-        &decision.keys_owned_elsewhere(&hits),
-    );
+    let merged = merge_into(&current, &content_fields(valid, ctx.hlc), &decision.keys_owned_elsewhere(&hits));
     let mut update = changed(&current, merged);
     let reactivated = reactivate && !customer.is_active;
     if reactivated {
-        update.insert(
-            "is_active".into(),
-            Stamped {
-                value: true.into(),
-                clock: ctx.hlc,
-            },
-        );
+        update.insert("is_active".into(), Stamped { value: true.into(), clock: ctx.hlc });
     }
     write_fields(conn, ctx, &mut customer, update)?;
     Ok(FindOrCreate {
@@ -302,9 +232,7 @@ impl Store {
     pub fn update_customer(&mut self, id: Uuid, input: &CustomerInput) -> Result<Customer> {
         let existing = live_customer(&self.conn, id)?;
         let mut input = input.clone();
-        input
-            .source
-            .get_or_insert_with(|| existing.source.as_str().to_owned());
+        input.source.get_or_insert_with(|| existing.source.as_str().to_owned());
         input.branch_id = input.branch_id.or(existing.branch_id);
         let valid = validate_customer(&input, Utc::now().date_naive())?;
         self.write(|tx, ctx| {
@@ -326,14 +254,7 @@ impl Store {
             for &id in ids {
                 let mut customer = live_customer(tx, id)?;
                 if customer.is_active != active {
-                    let field = [(
-                        "is_active".to_owned(),
-                        Stamped {
-                            value: active.into(),
-                            clock: ctx.hlc,
-                        },
-                    )]
-                    .into();
+                    let field = [("is_active".to_owned(), Stamped { value: active.into(), clock: ctx.hlc })].into();
                     write_fields(tx, ctx, &mut customer, field)?;
                     count += 1;
                 }
@@ -349,24 +270,15 @@ impl Store {
 
     /// A customer's communication preferences (the defaults if never set).
     pub fn preferences(&self, customer_id: Uuid) -> Result<Preferences> {
-        Ok(stored_preferences(&self.conn, customer_id)?
-            .map(|(p, _)| p)
-            .unwrap_or_default())
+        Ok(stored_preferences(&self.conn, customer_id)?.map(|(p, _)| p).unwrap_or_default())
     }
 
     /// Replaces a customer's preferences; the fields that changed are queued for the server.
-    pub fn set_preferences(
-        &mut self,
-        customer_id: Uuid,
-        prefs: &Preferences,
-    ) -> Result<PreferencesUpdate> {
+    pub fn set_preferences(&mut self, customer_id: Uuid, prefs: &Preferences) -> Result<PreferencesUpdate> {
         self.write(|tx, ctx| {
             live_customer(tx, customer_id)?;
             let (current, mut clocks) = stored_preferences(tx, customer_id)?.unwrap_or_default();
-            let all_now = PREFERENCE_FIELDS
-                .iter()
-                .map(|f| (f.to_string(), ctx.hlc))
-                .collect();
+            let all_now = PREFERENCE_FIELDS.iter().map(|f| (f.to_string(), ctx.hlc)).collect();
             let update = changed(
                 &record_fields(&current, &PREFERENCE_FIELDS, &clocks),
                 record_fields(prefs, &PREFERENCE_FIELDS, &all_now),
@@ -374,69 +286,52 @@ impl Store {
             if update.is_empty() {
                 return Ok(current);
             }
-            let next: Preferences = with_fields(&current, &PREFERENCE_FIELDS, &update)
-                .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+            let next: Preferences =
+                with_fields(&current, &PREFERENCE_FIELDS, &update).map_err(|e| StoreError::Corrupt(e.to_string()))?;
             clocks.extend(update.iter().map(|(f, s)| (f.clone(), s.clock)));
             store_preferences(tx, customer_id, &next, &clocks)?;
-            enqueue(
-                tx,
-                ctx,
-                ChangeBody::Preferences {
-                    customer_id,
-                    fields: update,
-                },
-            )?;
+            enqueue(tx, ctx, ChangeBody::Preferences { customer_id, fields: update })?;
             Ok(next)
         })
     }
-
-    /// Applies customers pulled from the server (whole rows with field clocks). A customer this
-    /// terminal also changed is joined field by field, so unpushed local edits are not lost;
-    /// nothing is queued.
-    pub fn apply_remote_customers(&mut self, customers: &[Customer]) -> Result<()> {
-        let tx = self.conn.transaction()?;
-        let mut last = self.clock.last();
-        for remote in customers {
-            let row = match get_customer(&tx, remote.id)? {
-                None => remote.clone(),
-                Some(mut local) => {
-                    let joined = join(&local.to_fields(), &remote.to_fields());
-                    local
-                        .set_fields(&joined)
-                        .map_err(|e| StoreError::Corrupt(e.to_string()))?;
-                    Customer {
-                        merged_into: remote.merged_into,
-                        updated_at: remote.updated_at.max(local.updated_at),
-                        ..local
-                    }
-                }
-            };
-            last = last.max(row.clocks.values().copied().max().unwrap_or(Hlc::ZERO));
-            upsert_customer(&tx, &row)?;
-        }
-        tx.commit()?;
-        // Later local writes must order after everything we have seen.
-        let _ = self
-            .clock
-            .observe(last, Utc::now().timestamp_millis().max(0) as u64);
-        Ok(())
-    }
 }
 
-fn stored_preferences(
+/// Applies one customer row pulled from the server. A live customer this terminal also changed
+/// is joined field by field, so unpushed local edits are not lost; a tombstone replaces the
+/// local row and its sales move to the survivor. Returns the newest clock in the row.
+pub(crate) fn apply_remote_customer(conn: &Connection, remote: &Customer) -> Result<Hlc> {
+    let row = match get_customer(conn, remote.id)? {
+        Some(mut local) if remote.merged_into.is_none() => {
+            let joined = join(&local.to_fields(), &remote.to_fields());
+            local.set_fields(&joined).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+            // Fields merge by clock; the record's own facts are the server's.
+            Customer {
+                merged_into: None,
+                organization_id: remote.organization_id,
+                created_at: remote.created_at,
+                updated_at: remote.updated_at.max(local.updated_at),
+                ..local
+            }
+        }
+        _ => remote.clone(),
+    };
+    if let Some(survivor) = row.merged_into {
+        conn.prepare_cached("UPDATE sales SET customer_id = ?1 WHERE customer_id = ?2")?
+            .execute((survivor.to_string(), row.id.to_string()))?;
+    }
+    upsert_customer(conn, &row)?;
+    Ok(row.clocks.values().copied().max().unwrap_or(Hlc::ZERO))
+}
+
+pub(crate) fn stored_preferences(
     conn: &Connection,
     customer_id: Uuid,
 ) -> Result<Option<(Preferences, BTreeMap<String, Hlc>)>> {
-    let mut stmt = conn
-        .prepare_cached("SELECT data, clocks FROM customer_preferences WHERE customer_id = ?1")?;
-    Ok(stmt
-        .query_row([customer_id.to_string()], |r| {
-            Ok((get_json(r, 0)?, get_json(r, 1)?))
-        })
-        .optional()?)
+    let mut stmt = conn.prepare_cached("SELECT data, clocks FROM customer_preferences WHERE customer_id = ?1")?;
+    Ok(stmt.query_row([customer_id.to_string()], |r| Ok((get_json(r, 0)?, get_json(r, 1)?))).optional()?)
 }
 
-fn store_preferences(
+pub(crate) fn store_preferences(
     conn: &Connection,
     customer_id: Uuid,
     prefs: &Preferences,

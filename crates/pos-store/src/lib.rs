@@ -13,6 +13,7 @@ mod outbox;
 mod rows;
 mod sales;
 mod stats;
+mod sync;
 
 pub use customers::{FindOrCreate, PreferencesUpdate};
 pub use error::{DuplicateKey, StoreError};
@@ -20,6 +21,7 @@ pub use lookup::{LookupHit, MatchedBy, Ordering, Page, SearchQuery};
 pub use outbox::OutboxEntry;
 pub use sales::{CurrencyTotal, SaleCustomer, SalesSummary};
 pub use stats::{CountBy, DailyCount, Stats};
+pub use sync::PushApplied;
 
 use chrono::{DateTime, SubsecRound, Utc};
 use pos_core::hlc::node_of;
@@ -72,32 +74,17 @@ impl Store {
                 id
             }
         };
-        let organization_id = state_get(&tx, "organization_id")?
-            .map(|s| rows::parse_uuid(&s))
-            .transpose()?
-            .unwrap_or(Uuid::nil());
-        let branch_id = state_get(&tx, "branch_id")?
-            .map(|s| rows::parse_uuid(&s))
-            .transpose()?;
+        let organization_id =
+            state_get(&tx, "organization_id")?.map(|s| rows::parse_uuid(&s)).transpose()?.unwrap_or(Uuid::nil());
+        let branch_id = state_get(&tx, "branch_id")?.map(|s| rows::parse_uuid(&s)).transpose()?;
         let last = state_get(&tx, "hlc")?
-            .map(|s| {
-                s.parse::<Hlc>()
-                    .map_err(|e| StoreError::Corrupt(e.to_string()))
-            })
+            .map(|s| s.parse::<Hlc>().map_err(|e| StoreError::Corrupt(e.to_string())))
             .transpose()?
             .unwrap_or(Hlc::ZERO);
         tx.commit()?;
 
-        let identity = Identity {
-            device_id,
-            organization_id,
-            branch_id,
-        };
-        Ok(Self {
-            conn,
-            identity,
-            clock: HlcClock::new(node_of(device_id), last),
-        })
+        let identity = Identity { device_id, organization_id, branch_id };
+        Ok(Self { conn, identity, clock: HlcClock::new(node_of(device_id), last) })
     }
 
     pub fn identity(&self) -> Identity {
@@ -147,14 +134,8 @@ impl Store {
         let hlc = clock.tick(now.timestamp_millis().max(0) as u64);
         // IMMEDIATE: take the write lock before the reads that decide the write, so a second
         // connection (the sync worker) waits instead of failing the upgrade with SQLITE_BUSY.
-        let tx = self
-            .conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let ctx = WriteCtx {
-            now,
-            hlc,
-            identity: self.identity,
-        };
+        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let ctx = WriteCtx { now, hlc, identity: self.identity };
         let out = f(&tx, &ctx)?;
         state_set(&tx, "hlc", &hlc.to_string())?;
         tx.commit()?;
@@ -172,14 +153,13 @@ struct WriteCtx {
 }
 
 fn state_get(conn: &Connection, key: &str) -> Result<Option<String>> {
-    Ok(conn
-        .query_row("SELECT value FROM sync_state WHERE key = ?1", [key], |r| {
-            r.get(0)
-        })
-        .optional()?)
+    Ok(conn.query_row("SELECT value FROM sync_state WHERE key = ?1", [key], |r| r.get(0)).optional()?)
 }
 
 fn state_set(conn: &Connection, key: &str, value: &str) -> Result<()> {
-    conn.execute("INSERT INTO sync_state(key, value) VALUES (?1, ?2) ON CONFLICT(key) DO UPDATE SET value = excluded.value", [key, value])?;
+    conn.execute(
+        "INSERT INTO sync_state(key, value) VALUES (?1, ?2) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+        [key, value],
+    )?;
     Ok(())
 }

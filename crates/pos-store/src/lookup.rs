@@ -57,20 +57,9 @@ fn prefix_candidates(q: &str) -> Vec<(KeyKind, String)> {
     if t.contains('@') || (t.contains('.') && !has_digit && !t.contains(char::is_whitespace)) {
         return vec![(KeyKind::Email, t.to_lowercase())];
     }
-    let mut out: Vec<(KeyKind, String)> = phone_prefix(t)
-        .map(|p| (KeyKind::Phone, p))
-        .into_iter()
-        .collect();
-    out.extend(
-        identification_prefixes(t)
-            .into_iter()
-            .map(|p| (KeyKind::Identification, p)),
-    );
-    let compact: String = t
-        .chars()
-        .filter(|c| !matches!(c, ' ' | '-'))
-        .flat_map(char::to_uppercase)
-        .collect();
+    let mut out: Vec<(KeyKind, String)> = phone_prefix(t).map(|p| (KeyKind::Phone, p)).into_iter().collect();
+    out.extend(identification_prefixes(t).into_iter().map(|p| (KeyKind::Identification, p)));
+    let compact: String = t.chars().filter(|c| !matches!(c, ' ' | '-')).flat_map(char::to_uppercase).collect();
     if compact.len() >= 3 && has_digit && compact.chars().all(|c| c.is_ascii_alphanumeric()) {
         out.push((KeyKind::Passport, compact));
     }
@@ -79,11 +68,8 @@ fn prefix_candidates(q: &str) -> Vec<(KeyKind, String)> {
 
 /// An FTS5 query matching every typed word as a prefix: `perez ju` → `"perez"* "ju"*`.
 fn fts_query(q: &str) -> Option<String> {
-    let words: Vec<String> = fold(q)
-        .split(|c: char| !c.is_alphanumeric())
-        .filter(|w| !w.is_empty())
-        .map(|w| format!("\"{w}\"*"))
-        .collect();
+    let words: Vec<String> =
+        fold(q).split(|c: char| !c.is_alphanumeric()).filter(|w| !w.is_empty()).map(|w| format!("\"{w}\"*")).collect();
     (!words.is_empty()).then(|| words.join(" "))
 }
 
@@ -94,10 +80,7 @@ fn prefix_end(prefix: &str) -> String {
 
 fn push_unique(hits: &mut Vec<LookupHit>, customer: Customer, matched_by: MatchedBy) {
     if !hits.iter().any(|h| h.customer.id == customer.id) {
-        hits.push(LookupHit {
-            customer,
-            matched_by,
-        });
+        hits.push(LookupHit { customer, matched_by });
     }
 }
 
@@ -114,7 +97,10 @@ pub(crate) fn quick_lookup(conn: &Connection, q: &str, limit: usize) -> Result<V
             // A higher-priority key already named the customer; lower ones would only add noise.
             break;
         }
-        let sql = format!("SELECT {CUSTOMER_COLUMNS} FROM customers WHERE {} = ?1 AND merged_into IS NULL LIMIT {limit}", kind.field());
+        let sql = format!(
+            "SELECT {CUSTOMER_COLUMNS} FROM customers WHERE {} = ?1 AND merged_into IS NULL LIMIT {limit}",
+            kind.field()
+        );
         let mut stmt = conn.prepare_cached(&sql)?;
         for c in stmt.query_map([key], customer_from_row)? {
             push_unique(&mut hits, c?, MatchedBy::Exact(kind));
@@ -144,9 +130,8 @@ pub(crate) fn quick_lookup(conn: &Connection, q: &str, limit: usize) -> Result<V
                  WHERE customers_fts MATCH ?1 AND c.merged_into IS NULL LIMIT {limit}"
             );
             let mut stmt = conn.prepare_cached(&sql)?;
-            let mut by_name: Vec<Customer> = stmt
-                .query_map([fts], customer_from_row)?
-                .collect::<rusqlite::Result<_>>()?;
+            let mut by_name: Vec<Customer> =
+                stmt.query_map([fts], customer_from_row)?.collect::<rusqlite::Result<_>>()?;
             by_name.truncate(limit - hits.len());
             by_name.sort_by_cached_key(|c| (!c.is_active, fold(&c.full_name())));
             for c in by_name {
@@ -235,11 +220,7 @@ pub(crate) fn search(conn: &Connection, q: &SearchQuery) -> Result<Page<Customer
             params.push(prefix_end(&prefix).into());
             params.push(prefix.into());
             let n = params.len();
-            any_of.push(format!(
-                "(c.{col} >= ?{n} AND c.{col} < ?{})",
-                n - 1,
-                col = kind.field()
-            ));
+            any_of.push(format!("(c.{col} >= ?{n} AND c.{col} < ?{})", n - 1, col = kind.field()));
         }
         if let Some(fts) = fts_query(text) {
             params.push(fts.into());
@@ -248,11 +229,7 @@ pub(crate) fn search(conn: &Connection, q: &SearchQuery) -> Result<Page<Customer
                 params.len()
             ));
         }
-        filters.push(if any_of.is_empty() {
-            "0".to_owned()
-        } else {
-            format!("({})", any_of.join(" OR "))
-        });
+        filters.push(if any_of.is_empty() { "0".to_owned() } else { format!("({})", any_of.join(" OR ")) });
     }
     let mut param = |filters: &mut Vec<String>, sql: &str, v: SqlValue| {
         params.push(v);
@@ -262,21 +239,13 @@ pub(crate) fn search(conn: &Connection, q: &SearchQuery) -> Result<Page<Customer
         param(&mut filters, "c.is_active = ?", (active as i64).into());
     }
     if let Some(source) = q.source {
-        param(
-            &mut filters,
-            "c.source = ?",
-            source.as_str().to_owned().into(),
-        );
+        param(&mut filters, "c.source = ?", source.as_str().to_owned().into());
     }
     if let Some(branch) = q.branch_id {
         param(&mut filters, "c.branch_id = ?", branch.to_string().into());
     }
     if let Some(city) = q.city.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
-        param(
-            &mut filters,
-            "c.city = ? COLLATE NOCASE",
-            city.to_owned().into(),
-        );
+        param(&mut filters, "c.city = ? COLLATE NOCASE", city.to_owned().into());
     }
     if let Some(from) = q.created_from {
         param(&mut filters, "c.created_at >= ?", ts(&from).into());
@@ -286,9 +255,7 @@ pub(crate) fn search(conn: &Connection, q: &SearchQuery) -> Result<Page<Customer
     }
     let where_sql = filters.join(" AND ");
     let count: u64 = conn
-        .prepare(&format!(
-            "SELECT count(*) FROM customers c WHERE {where_sql}"
-        ))?
+        .prepare(&format!("SELECT count(*) FROM customers c WHERE {where_sql}"))?
         .query_row(rusqlite::params_from_iter(&params), |r| r.get(0))?;
     let sql = format!(
         "SELECT {CUSTOMER_COLUMNS_C} FROM customers c WHERE {where_sql} ORDER BY {} LIMIT {page_size} OFFSET {}",
@@ -299,12 +266,7 @@ pub(crate) fn search(conn: &Connection, q: &SearchQuery) -> Result<Page<Customer
         .prepare(&sql)?
         .query_map(rusqlite::params_from_iter(&params), customer_from_row)?
         .collect::<rusqlite::Result<_>>()?;
-    Ok(Page {
-        count,
-        page,
-        page_size,
-        results,
-    })
+    Ok(Page { count, page, page_size, results })
 }
 
 impl Store {
@@ -331,10 +293,7 @@ mod tests {
         let exact = exact_candidates("12345678");
         assert!(exact.contains(&(KeyKind::Identification, "E-12345678".into())));
         assert!(exact.contains(&(KeyKind::Passport, "12345678".into())));
-        assert_eq!(
-            exact_candidates("Ana@X.com"),
-            vec![(KeyKind::Email, "ana@x.com".into())]
-        );
+        assert_eq!(exact_candidates("Ana@X.com"), vec![(KeyKind::Email, "ana@x.com".into())]);
         assert!(prefix_candidates("0414-12").contains(&(KeyKind::Phone, "+5841412".into())));
         assert!(prefix_candidates("V-1234").contains(&(KeyKind::Identification, "V-1234".into())));
         assert!(prefix_candidates("juan perez").is_empty());
@@ -342,10 +301,7 @@ mod tests {
 
     #[test]
     fn fts_query_quotes_folded_words() {
-        assert_eq!(
-            fts_query("Pérez  ju").as_deref(),
-            Some("\"perez\"* \"ju\"*")
-        );
+        assert_eq!(fts_query("Pérez  ju").as_deref(), Some("\"perez\"* \"ju\"*"));
         assert_eq!(fts_query("\"*"), None);
     }
 }

@@ -23,33 +23,31 @@ pub struct OutboxEntry {
 
 /// Queues `body` as a new change, inside the caller's transaction.
 pub(crate) fn enqueue(conn: &Connection, ctx: &WriteCtx, body: ChangeBody) -> Result<Uuid> {
-    let change = Change {
-        change_id: Uuid::now_v7(),
-        device_id: ctx.identity.device_id,
-        body,
-    };
-    conn.prepare_cached("INSERT INTO outbox (change_id, entity, entity_id, payload, created_at) VALUES (?1, ?2, ?3, ?4, ?5)")?
-        .execute((
-            change.change_id.to_string(),
-            change.body.entity(),
-            change.body.entity_id().to_string(),
-            serde_json::to_string(&change).expect("changes serialise"),
-            ts(&ctx.now),
-        ))?;
+    let change = Change { change_id: Uuid::now_v7(), device_id: ctx.identity.device_id, body };
+    conn.prepare_cached(
+        "INSERT INTO outbox (change_id, entity, entity_id, payload, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+    )?
+    .execute((
+        change.change_id.to_string(),
+        change.body.entity(),
+        change.body.entity_id().to_string(),
+        serde_json::to_string(&change).expect("changes serialise"),
+        ts(&ctx.now),
+    ))?;
     Ok(change.change_id)
 }
 
 fn entries(conn: &Connection, state: &str, limit: u32) -> Result<Vec<OutboxEntry>> {
-    let mut stmt = conn.prepare_cached("SELECT seq, payload, created_at, attempts, rejection FROM outbox WHERE state = ?1 ORDER BY seq LIMIT ?2")?;
+    let mut stmt = conn.prepare_cached(
+        "SELECT seq, payload, created_at, attempts, rejection FROM outbox WHERE state = ?1 ORDER BY seq LIMIT ?2",
+    )?;
     let rows = stmt.query_map((state, limit), |r| {
         Ok(OutboxEntry {
             seq: r.get(0)?,
             change: get_json(r, 1)?,
             created_at: get_ts(r, 2)?,
             attempts: r.get(3)?,
-            rejection: r
-                .get::<_, Option<String>>(4)?
-                .and_then(|s| serde_json::from_str(&s).ok()),
+            rejection: r.get::<_, Option<String>>(4)?.and_then(|s| serde_json::from_str(&s).ok()),
         })
     })?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)
@@ -67,19 +65,11 @@ impl Store {
     }
 
     pub fn pending_count(&self) -> Result<u64> {
-        Ok(self.conn.query_row(
-            "SELECT count(*) FROM outbox WHERE state = 'pending'",
-            [],
-            |r| r.get(0),
-        )?)
+        Ok(self.conn.query_row("SELECT count(*) FROM outbox WHERE state = 'pending'", [], |r| r.get(0))?)
     }
 
     pub fn rejected_count(&self) -> Result<u64> {
-        Ok(self.conn.query_row(
-            "SELECT count(*) FROM outbox WHERE state = 'rejected'",
-            [],
-            |r| r.get(0),
-        )?)
+        Ok(self.conn.query_row("SELECT count(*) FROM outbox WHERE state = 'rejected'", [], |r| r.get(0))?)
     }
 
     /// Drops changes the server acknowledged (applied or merged). Unknown ids are ignored, so a
@@ -101,10 +91,7 @@ impl Store {
     pub fn mark_rejected(&mut self, change_id: Uuid, errors: &ValidationErrors) -> Result<()> {
         self.conn.execute(
             "UPDATE outbox SET state = 'rejected', rejection = ?2 WHERE change_id = ?1",
-            (
-                change_id.to_string(),
-                serde_json::to_string(errors).expect("errors serialise"),
-            ),
+            (change_id.to_string(), serde_json::to_string(errors).expect("errors serialise")),
         )?;
         Ok(())
     }
@@ -113,8 +100,7 @@ impl Store {
     pub fn note_attempt(&mut self, change_ids: &[Uuid]) -> Result<()> {
         let tx = self.conn.transaction()?;
         {
-            let mut stmt = tx
-                .prepare_cached("UPDATE outbox SET attempts = attempts + 1 WHERE change_id = ?1")?;
+            let mut stmt = tx.prepare_cached("UPDATE outbox SET attempts = attempts + 1 WHERE change_id = ?1")?;
             for id in change_ids {
                 stmt.execute([id.to_string()])?;
             }
@@ -125,9 +111,9 @@ impl Store {
 
     /// Removes a rejected change a person chose to discard. Pending changes cannot be discarded.
     pub fn discard_rejected(&mut self, change_id: Uuid) -> Result<bool> {
-        Ok(self.conn.execute(
-            "DELETE FROM outbox WHERE change_id = ?1 AND state = 'rejected'",
-            [change_id.to_string()],
-        )? == 1)
+        Ok(self
+            .conn
+            .execute("DELETE FROM outbox WHERE change_id = ?1 AND state = 'rejected'", [change_id.to_string()])?
+            == 1)
     }
 }

@@ -10,7 +10,8 @@ use std::collections::BTreeMap;
 use uuid::Uuid;
 
 /// The customer columns, in the order [`customer_from_row`] reads them.
-pub const CUSTOMER_COLUMNS: &str = "id, organization_id, branch_id, first_name, surname, phone, email, identification, \
+pub const CUSTOMER_COLUMNS: &str =
+    "id, organization_id, branch_id, first_name, surname, phone, email, identification, \
      passport_number, date_of_birth, address, city, notes, source, service_type, is_active, last_activity, created_at, \
      updated_at, merged_into, clocks";
 
@@ -37,25 +38,17 @@ pub fn get_uuid(row: &Row<'_>, idx: usize) -> rusqlite::Result<Uuid> {
 }
 
 pub fn get_opt_uuid(row: &Row<'_>, idx: usize) -> rusqlite::Result<Option<Uuid>> {
-    row.get::<_, Option<String>>(idx)?
-        .map(|s| Uuid::parse_str(&s).map_err(|e| conv_err(idx, e)))
-        .transpose()
+    row.get::<_, Option<String>>(idx)?.map(|s| Uuid::parse_str(&s).map_err(|e| conv_err(idx, e))).transpose()
 }
 
 pub fn get_ts(row: &Row<'_>, idx: usize) -> rusqlite::Result<DateTime<Utc>> {
     let s: String = row.get(idx)?;
-    DateTime::parse_from_rfc3339(&s)
-        .map(|t| t.with_timezone(&Utc))
-        .map_err(|e| conv_err(idx, e))
+    DateTime::parse_from_rfc3339(&s).map(|t| t.with_timezone(&Utc)).map_err(|e| conv_err(idx, e))
 }
 
 pub fn get_opt_ts(row: &Row<'_>, idx: usize) -> rusqlite::Result<Option<DateTime<Utc>>> {
     row.get::<_, Option<String>>(idx)?
-        .map(|s| {
-            DateTime::parse_from_rfc3339(&s)
-                .map(|t| t.with_timezone(&Utc))
-                .map_err(|e| conv_err(idx, e))
-        })
+        .map(|s| DateTime::parse_from_rfc3339(&s).map(|t| t.with_timezone(&Utc)).map_err(|e| conv_err(idx, e)))
         .transpose()
 }
 
@@ -91,8 +84,7 @@ pub fn customer_from_row(row: &Row<'_>) -> rusqlite::Result<Customer> {
         created_at: get_ts(row, 17)?,
         updated_at: get_ts(row, 18)?,
         merged_into: get_opt_uuid(row, 19)?,
-        clocks: decode_clocks(row.get_ref(20)?.as_str().map_err(|e| conv_err(20, e))?)
-            .map_err(|e| conv_err(20, e))?,
+        clocks: decode_clocks(row.get_ref(20)?.as_str().map_err(|e| conv_err(20, e))?).map_err(|e| conv_err(20, e))?,
     })
 }
 
@@ -145,11 +137,7 @@ pub fn encode_clocks(clocks: &BTreeMap<String, Hlc>) -> String {
     for c in clocks.values() {
         *counts.entry(*c).or_default() += 1;
     }
-    let common = counts
-        .into_iter()
-        .max_by_key(|(_, n)| *n)
-        .map(|(c, _)| c)
-        .unwrap_or(Hlc::ZERO);
+    let common = counts.into_iter().max_by_key(|(_, n)| *n).map(|(c, _)| c).unwrap_or(Hlc::ZERO);
     let mut out = common.to_string();
     for field in MERGED_FIELDS {
         match clocks.get(field) {
@@ -169,10 +157,7 @@ pub fn decode_clocks(text: &str) -> std::result::Result<BTreeMap<String, Hlc>, C
     let err = || ClockFormatError(text.to_owned());
     let mut parts = text.split(';');
     let common: Hlc = parts.next().ok_or_else(err)?.parse().map_err(|_| err())?;
-    let mut clocks: BTreeMap<String, Hlc> = MERGED_FIELDS
-        .iter()
-        .map(|f| (f.to_string(), common))
-        .collect();
+    let mut clocks: BTreeMap<String, Hlc> = MERGED_FIELDS.iter().map(|f| (f.to_string(), common)).collect();
     for part in parts {
         let (field, clock) = part.split_once('=').ok_or_else(err)?;
         if !MERGED_FIELDS.contains(&field) {
@@ -193,27 +178,15 @@ mod tests {
 
     #[test]
     fn clocks_round_trip_through_the_compact_form() {
-        let a = Hlc {
-            wall_ms: 10,
-            counter: 0,
-            node: 1,
-        };
-        let b = Hlc {
-            wall_ms: 20,
-            counter: 3,
-            node: 2,
-        };
-        let mut clocks: BTreeMap<String, Hlc> =
-            MERGED_FIELDS.iter().map(|f| (f.to_string(), a)).collect();
+        let a = Hlc { wall_ms: 10, counter: 0, node: 1 };
+        let b = Hlc { wall_ms: 20, counter: 3, node: 2 };
+        let mut clocks: BTreeMap<String, Hlc> = MERGED_FIELDS.iter().map(|f| (f.to_string(), a)).collect();
         assert_eq!(decode_clocks(&encode_clocks(&clocks)).unwrap(), clocks);
         assert!(!encode_clocks(&clocks).contains(';'));
         clocks.insert("city".into(), b);
         clocks.remove("notes");
         assert_eq!(decode_clocks(&encode_clocks(&clocks)).unwrap(), clocks);
         assert!(decode_clocks("nonsense").is_err());
-        assert!(
-            decode_clocks(&format!("{a};shoe_size={b}")).is_err(),
-            "unknown fields are refused"
-        );
+        assert!(decode_clocks(&format!("{a};shoe_size={b}")).is_err(), "unknown fields are refused");
     }
 }

@@ -33,7 +33,8 @@ pub struct SalesSummary {
     pub by_currency: Vec<CurrencyTotal>,
 }
 
-const SALE_COLUMNS: &str = "id, organization_id, customer_id, branch_id, terminal_id, lines, total_minor, currency, payment_method, sold_at";
+const SALE_COLUMNS: &str =
+    "id, organization_id, customer_id, branch_id, terminal_id, lines, total_minor, currency, payment_method, sold_at";
 
 fn sale_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Sale> {
     let method: String = r.get(8)?;
@@ -46,8 +47,7 @@ fn sale_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Sale> {
         lines: get_json(r, 5)?,
         total_minor: r.get(6)?,
         currency: r.get(7)?,
-        payment_method: serde_json::from_value(serde_json::Value::String(method))
-            .unwrap_or(PaymentMethod::Other),
+        payment_method: serde_json::from_value(serde_json::Value::String(method)).unwrap_or(PaymentMethod::Other),
         sold_at: get_ts(r, 9)?,
     })
 }
@@ -122,17 +122,11 @@ impl Store {
     /// Checkout: resolves the customer (finding or creating it from the typed data, reactivating
     /// an inactive one) and records the sale, all in one transaction. Customer and sale errors
     /// are reported together.
-    pub fn checkout(
-        &mut self,
-        who: &SaleCustomer,
-        input: &SaleInput,
-    ) -> Result<(Sale, Option<FindOrCreate>)> {
+    pub fn checkout(&mut self, who: &SaleCustomer, input: &SaleInput) -> Result<(Sale, Option<FindOrCreate>)> {
         let sale_check = validate_sale(input);
         let valid_customer = match who {
             SaleCustomer::Known(_) => None,
-            SaleCustomer::FindOrCreate(data) => {
-                Some(validate_customer(data, Utc::now().date_naive()))
-            }
+            SaleCustomer::FindOrCreate(data) => Some(validate_customer(data, Utc::now().date_naive())),
         };
         let (total, valid_customer) = match (sale_check, valid_customer) {
             (Ok(total), None) => (total, None),
@@ -144,9 +138,7 @@ impl Store {
             }
         };
         self.write(|tx, ctx| {
-            let found = valid_customer
-                .map(|v| find_or_create_in(tx, ctx, &v, true))
-                .transpose()?;
+            let found = valid_customer.map(|v| find_or_create_in(tx, ctx, &v, true)).transpose()?;
             let customer_id = match (&found, who) {
                 (Some(f), _) => f.customer.id,
                 (None, SaleCustomer::Known(id)) => *id,
@@ -160,12 +152,7 @@ impl Store {
     }
 
     /// A customer's sales, newest first.
-    pub fn purchase_history(
-        &self,
-        customer_id: Uuid,
-        page: u32,
-        page_size: u32,
-    ) -> Result<Page<Sale>> {
+    pub fn purchase_history(&self, customer_id: Uuid, page: u32, page_size: u32) -> Result<Page<Sale>> {
         let page = page.max(1);
         let page_size = page_size.clamp(1, crate::lookup::MAX_PAGE_SIZE);
         let count: u64 = self.conn.query_row(
@@ -175,41 +162,19 @@ impl Store {
         )?;
         let mut stmt = self.conn.prepare_cached(&format!("SELECT {SALE_COLUMNS} FROM sales WHERE customer_id = ?1 ORDER BY sold_at DESC, seq DESC LIMIT ?2 OFFSET ?3"))?;
         let results = stmt
-            .query_map(
-                (
-                    customer_id.to_string(),
-                    page_size,
-                    u64::from(page - 1) * u64::from(page_size),
-                ),
-                sale_from_row,
-            )?
+            .query_map((customer_id.to_string(), page_size, u64::from(page - 1) * u64::from(page_size)), sale_from_row)?
             .collect::<rusqlite::Result<_>>()?;
-        Ok(Page {
-            count,
-            page,
-            page_size,
-            results,
-        })
+        Ok(Page { count, page, page_size, results })
     }
 
     pub fn sales_summary(&self, customer_id: Uuid) -> Result<SalesSummary> {
         let mut stmt = self.conn.prepare_cached(
             "SELECT currency, count(*), sum(total_minor), min(sold_at), max(sold_at) FROM sales WHERE customer_id = ?1 GROUP BY currency ORDER BY currency",
         )?;
-        let mut summary = SalesSummary {
-            purchase_count: 0,
-            first_purchase: None,
-            last_purchase: None,
-            by_currency: Vec::new(),
-        };
+        let mut summary =
+            SalesSummary { purchase_count: 0, first_purchase: None, last_purchase: None, by_currency: Vec::new() };
         let rows = stmt.query_map([customer_id.to_string()], |r| {
-            Ok((
-                r.get::<_, String>(0)?,
-                r.get::<_, u64>(1)?,
-                r.get::<_, i64>(2)?,
-                get_ts(r, 3)?,
-                get_ts(r, 4)?,
-            ))
+            Ok((r.get::<_, String>(0)?, r.get::<_, u64>(1)?, r.get::<_, i64>(2)?, get_ts(r, 3)?, get_ts(r, 4)?))
         })?;
         for row in rows {
             let (currency, count, total_minor, first, last) = row?;

@@ -41,12 +41,7 @@ impl Store {
         let count_by = |column: &str| -> Result<Vec<CountBy>> {
             let sql = format!("SELECT {column}, count(*) FROM customers WHERE merged_into IS NULL GROUP BY {column} ORDER BY count(*) DESC, {column}");
             let mut stmt = self.conn.prepare_cached(&sql)?;
-            let rows = stmt.query_map([], |r| {
-                Ok(CountBy {
-                    key: r.get(0)?,
-                    count: r.get(1)?,
-                })
-            })?;
+            let rows = stmt.query_map([], |r| Ok(CountBy { key: r.get(0)?, count: r.get(1)? }))?;
             Ok(rows.collect::<rusqlite::Result<_>>()?)
         };
         let first_day = today - Duration::days(i64::from(days.clamp(1, 3_660)) - 1);
@@ -54,19 +49,14 @@ impl Store {
             "SELECT substr(created_at, 1, 10), count(*) FROM customers WHERE merged_into IS NULL AND created_at >= ?1 GROUP BY 1",
         )?;
         let counted: std::collections::HashMap<String, u64> = stmt
-            .query_map([first_day.format("%Y-%m-%d").to_string()], |r| {
-                Ok((r.get(0)?, r.get(1)?))
-            })?
+            .query_map([first_day.format("%Y-%m-%d").to_string()], |r| Ok((r.get(0)?, r.get(1)?)))?
             .collect::<rusqlite::Result<_>>()?;
         let new_per_day = first_day
             .iter_days()
             .take_while(|d| *d <= today)
             .map(|day| DailyCount {
                 day,
-                count: counted
-                    .get(&day.format("%Y-%m-%d").to_string())
-                    .copied()
-                    .unwrap_or(0),
+                count: counted.get(&day.format("%Y-%m-%d").to_string()).copied().unwrap_or(0),
             })
             .collect();
         Ok(Stats {

@@ -2,9 +2,7 @@
 //! change, lookup in any written form, find-or-create under the dedupe rule, sales and stats.
 
 use chrono::Utc;
-use pos_core::{
-    CustomerInput, ErrorCode, KeyKind, PaymentMethod, Preferences, SaleInput, SaleLine, Source,
-};
+use pos_core::{CustomerInput, ErrorCode, KeyKind, PaymentMethod, Preferences, SaleInput, SaleLine, Source};
 use pos_store::{MatchedBy, Ordering, SaleCustomer, SearchQuery, Store, StoreError};
 use tempfile::TempDir;
 
@@ -14,13 +12,7 @@ fn open() -> (TempDir, Store) {
     (dir, store)
 }
 
-fn input(
-    first: &str,
-    surname: &str,
-    phone: Option<&str>,
-    email: Option<&str>,
-    id: Option<&str>,
-) -> CustomerInput {
+fn input(first: &str, surname: &str, phone: Option<&str>, email: Option<&str>, id: Option<&str>) -> CustomerInput {
     CustomerInput {
         first_name: Some(first.into()),
         surname: Some(surname.into()),
@@ -32,22 +24,11 @@ fn input(
 }
 
 fn juan() -> CustomerInput {
-    input(
-        "Juan",
-        "Pérez",
-        Some("0414-123.45.67"),
-        Some("juan@example.com"),
-        Some("V-12.345.678"),
-    )
+    input("Juan", "Pérez", Some("0414-123.45.67"), Some("juan@example.com"), Some("V-12.345.678"))
 }
 
 fn cash(total: i64) -> SaleInput {
-    SaleInput {
-        lines: vec![],
-        total_minor: Some(total),
-        currency: "USD".into(),
-        payment_method: PaymentMethod::Cash,
-    }
+    SaleInput { lines: vec![], total_minor: Some(total), currency: "USD".into(), payment_method: PaymentMethod::Cash }
 }
 
 #[test]
@@ -56,10 +37,7 @@ fn reopening_keeps_identity_data_and_queue() {
     let path = dir.path().join("t.db");
     let (device, id) = {
         let mut s = Store::open(&path).unwrap();
-        (
-            s.identity().device_id,
-            s.create_customer(&juan()).unwrap().id,
-        )
+        (s.identity().device_id, s.create_customer(&juan()).unwrap().id)
     };
     let s = Store::open(&path).unwrap();
     assert_eq!(s.identity().device_id, device);
@@ -82,18 +60,11 @@ fn create_writes_the_customer_and_its_outbox_entry_together() {
 #[test]
 fn invalid_input_writes_nothing_and_names_every_field() {
     let (_d, mut s) = open();
-    let err = s
-        .create_customer(&input("", "Pérez", Some("123"), None, Some("X-9")))
-        .unwrap_err();
-    let StoreError::Invalid(errors) = err else {
-        panic!("expected validation error, got {err:?}")
-    };
+    let err = s.create_customer(&input("", "Pérez", Some("123"), None, Some("X-9"))).unwrap_err();
+    let StoreError::Invalid(errors) = err else { panic!("expected validation error, got {err:?}") };
     assert_eq!(errors.code_for("first_name"), Some(ErrorCode::Required));
     assert_eq!(errors.code_for("phone"), Some(ErrorCode::PhoneInvalid));
-    assert_eq!(
-        errors.code_for("identification"),
-        Some(ErrorCode::IdentificationInvalid)
-    );
+    assert_eq!(errors.code_for("identification"), Some(ErrorCode::IdentificationInvalid));
     assert_eq!(s.pending_count().unwrap(), 0);
     assert_eq!(s.stats(Utc::now().date_naive(), 1).unwrap().total, 0);
 }
@@ -102,13 +73,7 @@ fn invalid_input_writes_nothing_and_names_every_field() {
 fn strict_create_refuses_a_taken_identifier_naming_the_owner() {
     let (_d, mut s) = open();
     let first = s.create_customer(&juan()).unwrap();
-    let again = input(
-        "Otro",
-        "Cliente",
-        Some("+58 414 1234567"),
-        Some("otro@example.com"),
-        None,
-    );
+    let again = input("Otro", "Cliente", Some("+58 414 1234567"), Some("otro@example.com"), None);
     match s.create_customer(&again).unwrap_err() {
         StoreError::Duplicate(d) => {
             assert_eq!(d.len(), 1);
@@ -125,14 +90,7 @@ fn quick_lookup_finds_any_identifier_in_any_written_form() {
     let mut j = juan();
     j.passport_number = Some("px-111 222".into());
     let id = s.create_customer(&j).unwrap().id;
-    s.create_customer(&input(
-        "Ana",
-        "Rojas",
-        Some("0424-765.43.21"),
-        None,
-        Some("E-81234567"),
-    ))
-    .unwrap();
+    s.create_customer(&input("Ana", "Rojas", Some("0424-765.43.21"), None, Some("E-81234567"))).unwrap();
     for (q, how) in [
         ("v12.345.678", MatchedBy::Exact(KeyKind::Identification)),
         ("12345678", MatchedBy::Exact(KeyKind::Identification)),
@@ -148,11 +106,7 @@ fn quick_lookup_finds_any_identifier_in_any_written_form() {
         ("juan pe", MatchedBy::Name),
     ] {
         let hits = s.quick_lookup(q, 10).unwrap();
-        assert_eq!(
-            hits.first().map(|h| (h.customer.id, h.matched_by)),
-            Some((id, how)),
-            "query {q:?} gave {hits:?}"
-        );
+        assert_eq!(hits.first().map(|h| (h.customer.id, h.matched_by)), Some((id, how)), "query {q:?} gave {hits:?}");
     }
     assert!(s.quick_lookup("gonzalez", 10).unwrap().is_empty());
     assert!(s.quick_lookup("   ", 10).unwrap().is_empty());
@@ -169,59 +123,23 @@ fn find_or_create_merges_the_same_person_typed_differently() {
     assert!(!second.created);
     assert_eq!(second.customer.id, first.customer.id);
     assert_eq!(second.matched_by, Some(KeyKind::Phone));
-    assert_eq!(
-        second.customer.first_name, "Juan",
-        "same name in other case/accents keeps the stored spelling"
-    );
-    assert_eq!(
-        second.customer.city.as_deref(),
-        Some("Maracay"),
-        "blank field filled"
-    );
+    assert_eq!(second.customer.first_name, "Juan", "same name in other case/accents keeps the stored spelling");
+    assert_eq!(second.customer.city.as_deref(), Some("Maracay"), "blank field filled");
     assert_eq!(s.stats(Utc::now().date_naive(), 1).unwrap().total, 1);
-    assert_eq!(
-        s.pending_count().unwrap(),
-        2,
-        "create + merge update queued"
-    );
+    assert_eq!(s.pending_count().unwrap(), 2, "create + merge update queued");
 }
 
 #[test]
 fn cross_key_match_merges_by_priority_and_reports_the_other_customer() {
     let (_d, mut s) = open();
-    let by_phone = s
-        .create_customer(&input("Ana", "Rojas", Some("0412-111.11.11"), None, None))
-        .unwrap();
-    let by_email = s
-        .create_customer(&input("Ana", "Rojas", None, Some("ana@x.com"), None))
-        .unwrap();
-    let r = s
-        .find_or_create(&input(
-            "Ana",
-            "Rojas",
-            Some("04121111111"),
-            Some("ANA@x.com"),
-            None,
-        ))
-        .unwrap();
+    let by_phone = s.create_customer(&input("Ana", "Rojas", Some("0412-111.11.11"), None, None)).unwrap();
+    let by_email = s.create_customer(&input("Ana", "Rojas", None, Some("ana@x.com"), None)).unwrap();
+    let r = s.find_or_create(&input("Ana", "Rojas", Some("04121111111"), Some("ANA@x.com"), None)).unwrap();
     assert_eq!(r.customer.id, by_phone.id);
     assert_eq!(r.possible_duplicates.len(), 1);
-    assert_eq!(
-        (r.possible_duplicates[0].key, r.possible_duplicates[0].other),
-        (KeyKind::Email, by_email.id)
-    );
-    assert_eq!(
-        r.customer.email, None,
-        "the email stays with the customer that owns it"
-    );
-    assert_eq!(
-        s.get_customer(by_email.id)
-            .unwrap()
-            .unwrap()
-            .email
-            .as_deref(),
-        Some("ana@x.com")
-    );
+    assert_eq!((r.possible_duplicates[0].key, r.possible_duplicates[0].other), (KeyKind::Email, by_email.id));
+    assert_eq!(r.customer.email, None, "the email stays with the customer that owns it");
+    assert_eq!(s.get_customer(by_email.id).unwrap().unwrap().email.as_deref(), Some("ana@x.com"));
 }
 
 #[test]
@@ -233,15 +151,8 @@ fn passport_dedupes_when_phone_and_email_are_absent() {
     let mut b = input("Li", "Wei", Some("+86 139 1234 5678"), None, None);
     b.passport_number = Some("e-123 4567".into());
     let second = s.find_or_create(&b).unwrap();
-    assert_eq!(
-        (second.customer.id, second.matched_by),
-        (first.customer.id, Some(KeyKind::Passport))
-    );
-    assert_eq!(
-        second.customer.phone.as_deref(),
-        Some("+8613912345678"),
-        "blank key filled from the incoming record"
-    );
+    assert_eq!((second.customer.id, second.matched_by), (first.customer.id, Some(KeyKind::Passport)));
+    assert_eq!(second.customer.phone.as_deref(), Some("+8613912345678"), "blank key filled from the incoming record");
 }
 
 #[test]
@@ -251,19 +162,10 @@ fn checkout_reactivates_an_inactive_customer_and_records_the_sale() {
     s.soft_delete(c.id).unwrap();
     assert!(!s.get_customer(c.id).unwrap().unwrap().is_active);
     let hits = s.quick_lookup("v12345678", 5).unwrap();
-    assert!(
-        !hits[0].customer.is_active,
-        "lookup still finds inactive customers"
-    );
+    assert!(!hits[0].customer.is_active, "lookup still finds inactive customers");
     let (sale, found) = s
         .checkout(
-            &SaleCustomer::FindOrCreate(Box::new(input(
-                "Juan",
-                "Pérez",
-                Some("04141234567"),
-                None,
-                None,
-            ))),
+            &SaleCustomer::FindOrCreate(Box::new(input("Juan", "Pérez", Some("04141234567"), None, None))),
             &cash(1250),
         )
         .unwrap();
@@ -278,26 +180,13 @@ fn checkout_reactivates_an_inactive_customer_and_records_the_sale() {
 #[test]
 fn a_bad_checkout_writes_neither_customer_nor_sale() {
     let (_d, mut s) = open();
-    let bad_sale = SaleInput {
-        lines: vec![],
-        total_minor: Some(-5),
-        currency: "usd".into(),
-        payment_method: PaymentMethod::Card,
-    };
+    let bad_sale =
+        SaleInput { lines: vec![], total_minor: Some(-5), currency: "usd".into(), payment_method: PaymentMethod::Card };
     let err = s
-        .checkout(
-            &SaleCustomer::FindOrCreate(Box::new(input("Eva", "Luna", Some("bad"), None, None))),
-            &bad_sale,
-        )
+        .checkout(&SaleCustomer::FindOrCreate(Box::new(input("Eva", "Luna", Some("bad"), None, None))), &bad_sale)
         .unwrap_err();
-    let StoreError::Invalid(e) = err else {
-        panic!("{err:?}")
-    };
-    assert!(
-        e.code_for("phone").is_some()
-            && e.code_for("total_minor").is_some()
-            && e.code_for("currency").is_some()
-    );
+    let StoreError::Invalid(e) = err else { panic!("{err:?}") };
+    assert!(e.code_for("phone").is_some() && e.code_for("total_minor").is_some() && e.code_for("currency").is_some());
     assert_eq!(s.pending_count().unwrap(), 0);
     assert!(s.quick_lookup("eva", 5).unwrap().is_empty());
 }
@@ -306,81 +195,46 @@ fn a_bad_checkout_writes_neither_customer_nor_sale() {
 fn purchase_history_and_summary_keep_currencies_apart() {
     let (_d, mut s) = open();
     let c = s.create_customer(&juan()).unwrap();
-    let lines = vec![SaleLine {
-        description: "Café".into(),
-        quantity: 2.0,
-        unit_price_minor: 350,
-    }];
+    let lines = vec![SaleLine { description: "Café".into(), quantity: 2.0, unit_price_minor: 350 }];
     s.record_sale(
         c.id,
-        &SaleInput {
-            lines,
-            total_minor: None,
-            currency: "USD".into(),
-            payment_method: PaymentMethod::Zelle,
-        },
+        &SaleInput { lines, total_minor: None, currency: "USD".into(), payment_method: PaymentMethod::Zelle },
     )
     .unwrap();
     s.record_sale(c.id, &cash(300)).unwrap();
-    s.record_sale(
-        c.id,
-        &SaleInput {
-            currency: "VES".into(),
-            ..cash(36_500)
-        },
-    )
-    .unwrap();
+    s.record_sale(c.id, &SaleInput { currency: "VES".into(), ..cash(36_500) }).unwrap();
     let history = s.purchase_history(c.id, 1, 2).unwrap();
     assert_eq!((history.count, history.results.len()), (3, 2));
     assert_eq!(history.results[0].currency, "VES", "newest first");
     let summary = s.sales_summary(c.id).unwrap();
     assert_eq!(summary.purchase_count, 3);
-    let usd = summary
-        .by_currency
-        .iter()
-        .find(|t| t.currency == "USD")
-        .unwrap();
-    assert_eq!(
-        (usd.count, usd.total_minor, usd.average_minor),
-        (2, 1000, 500)
-    );
+    let usd = summary.by_currency.iter().find(|t| t.currency == "USD").unwrap();
+    assert_eq!((usd.count, usd.total_minor, usd.average_minor), (2, 1000, 500));
     assert!(summary.first_purchase <= summary.last_purchase);
-    assert!(matches!(
-        s.record_sale(uuid::Uuid::now_v7(), &cash(1)),
-        Err(StoreError::NotFound(_))
-    ));
+    assert!(matches!(s.record_sale(uuid::Uuid::now_v7(), &cash(1)), Err(StoreError::NotFound(_))));
 }
 
 #[test]
 fn edits_queue_only_the_changed_fields_and_refuse_taken_keys() {
     let (_d, mut s) = open();
     let c = s.create_customer(&juan()).unwrap();
-    let other = s
-        .create_customer(&input("Ana", "Rojas", Some("0424-765.43.21"), None, None))
-        .unwrap();
+    let other = s.create_customer(&input("Ana", "Rojas", Some("0424-765.43.21"), None, None)).unwrap();
     let mut edit = juan();
     edit.city = Some("Valencia".into());
     let updated = s.update_customer(c.id, &edit).unwrap();
     assert_eq!(updated.city.as_deref(), Some("Valencia"));
     let last = s.pending_changes(10).unwrap().pop().unwrap();
-    let pos_core::wire::ChangeBody::Customer { fields, .. } = last.change.body else {
-        panic!()
-    };
+    let pos_core::wire::ChangeBody::Customer { fields, .. } = last.change.body else { panic!() };
     assert_eq!(fields.keys().collect::<Vec<_>>(), vec!["city"]);
     edit.phone = Some("04247654321".into());
-    assert!(
-        matches!(s.update_customer(c.id, &edit), Err(StoreError::Duplicate(d)) if d[0].existing_id == other.id)
-    );
+    assert!(matches!(s.update_customer(c.id, &edit), Err(StoreError::Duplicate(d)) if d[0].existing_id == other.id));
 }
 
 #[test]
 fn bulk_activation_counts_only_real_changes() {
     let (_d, mut s) = open();
     let a = s.create_customer(&juan()).unwrap().id;
-    let b = s
-        .create_customer(&input("Ana", "Rojas", Some("0424-765.43.21"), None, None))
-        .unwrap()
-        .id;
+    let b = s.create_customer(&input("Ana", "Rojas", Some("0424-765.43.21"), None, None)).unwrap().id;
     assert_eq!(s.set_active(&[a, b], false).unwrap(), 2);
     assert_eq!(s.set_active(&[a, b], false).unwrap(), 0);
     assert_eq!(s.set_active(&[a], true).unwrap(), 1);
@@ -404,19 +258,14 @@ fn preferences_default_then_change_through_the_outbox() {
     assert_eq!(s.preferences(c.id).unwrap(), p);
     assert_eq!(s.pending_count().unwrap(), before + 1);
     s.set_preferences(c.id, &p).unwrap();
-    assert_eq!(
-        s.pending_count().unwrap(),
-        before + 1,
-        "unchanged preferences queue nothing"
-    );
+    assert_eq!(s.pending_count().unwrap(), before + 1, "unchanged preferences queue nothing");
 }
 
 #[test]
 fn outbox_acknowledge_reject_and_discard() {
     let (_d, mut s) = open();
     s.create_customer(&juan()).unwrap();
-    s.create_customer(&input("Ana", "Rojas", Some("0424-765.43.21"), None, None))
-        .unwrap();
+    s.create_customer(&input("Ana", "Rojas", Some("0424-765.43.21"), None, None)).unwrap();
     let pending = s.pending_changes(10).unwrap();
     assert!(pending[0].seq < pending[1].seq);
     let (first, second) = (pending[0].change.change_id, pending[1].change.change_id);
@@ -428,10 +277,7 @@ fn outbox_acknowledge_reject_and_discard() {
         second,
         "a rejected change no longer blocks the queue"
     );
-    assert_eq!(
-        s.rejected_changes().unwrap()[0].rejection.as_ref().unwrap()[0]["code"],
-        "duplicate"
-    );
+    assert_eq!(s.rejected_changes().unwrap()[0].rejection.as_ref().unwrap()[0]["code"], "duplicate");
     assert_eq!(s.acknowledge(&[second, second]).unwrap(), 1);
     assert_eq!(s.pending_count().unwrap(), 0);
     assert!(!s.discard_rejected(second).unwrap());
@@ -451,58 +297,24 @@ fn pulled_rows_join_with_unpushed_local_edits() {
     let mut remote = c.clone();
     remote.city = Some("Mérida".into());
     remote.notes = Some("VIP".into());
-    remote.clocks.insert(
-        "city".into(),
-        pos_core::Hlc {
-            wall_ms: local.wall_ms - 1,
-            ..local
-        },
-    );
-    let remote_notes = pos_core::Hlc {
-        wall_ms: local.wall_ms + 60_000,
-        counter: 0,
-        node: 42,
-    };
+    remote.clocks.insert("city".into(), pos_core::Hlc { wall_ms: local.wall_ms - 1, ..local });
+    let remote_notes = pos_core::Hlc { wall_ms: local.wall_ms + 60_000, counter: 0, node: 42 };
     remote.clocks.insert("notes".into(), remote_notes);
     s.apply_remote_customers(&[remote]).unwrap();
     let after = s.get_customer(c.id).unwrap().unwrap();
-    assert_eq!(
-        after.city.as_deref(),
-        Some("Valencia"),
-        "the newer local write survives"
-    );
-    assert_eq!(
-        after.notes.as_deref(),
-        Some("VIP"),
-        "the newer remote write is taken"
-    );
+    assert_eq!(after.city.as_deref(), Some("Valencia"), "the newer local write survives");
+    assert_eq!(after.notes.as_deref(), Some("VIP"), "the newer remote write is taken");
     // A later local write orders after everything pulled, even though our wall clock is behind.
-    s.update_customer(
-        c.id,
-        &CustomerInput {
-            notes: Some("VIP+".into()),
-            ..edit
-        },
-    )
-    .unwrap();
+    s.update_customer(c.id, &CustomerInput { notes: Some("VIP+".into()), ..edit }).unwrap();
     let notes_clock = s.get_customer(c.id).unwrap().unwrap().clocks["notes"];
-    assert!(
-        notes_clock > remote_notes,
-        "{notes_clock:?} must follow {remote_notes:?}"
-    );
+    assert!(notes_clock > remote_notes, "{notes_clock:?} must follow {remote_notes:?}");
 }
 
 #[test]
 fn search_filters_orders_and_pages() {
     let (_d, mut s) = open();
     for (i, city) in ["Caracas", "Maracay", "caracas"].iter().enumerate() {
-        let mut c = input(
-            &format!("Cliente{i}"),
-            "Pérez",
-            Some(&format!("0414-000.00.0{i}")),
-            None,
-            None,
-        );
+        let mut c = input(&format!("Cliente{i}"), "Pérez", Some(&format!("0414-000.00.0{i}")), None, None);
         c.city = Some(city.to_string());
         c.source = Some(if i == 1 { "Lead" } else { "POS" }.into());
         s.create_customer(&c).unwrap();
@@ -517,12 +329,7 @@ fn search_filters_orders_and_pages() {
         .unwrap();
     assert_eq!((page.count, page.results.len()), (2, 1));
     assert_eq!(page.results[0].first_name, "Cliente0");
-    let leads = s
-        .search(&SearchQuery {
-            source: Some(Source::Lead),
-            ..Default::default()
-        })
-        .unwrap();
+    let leads = s.search(&SearchQuery { source: Some(Source::Lead), ..Default::default() }).unwrap();
     assert_eq!(leads.count, 1);
     let by_text = s
         .search(&SearchQuery {
@@ -533,12 +340,7 @@ fn search_filters_orders_and_pages() {
         })
         .unwrap();
     assert_eq!(by_text.count, 3);
-    let by_phone = s
-        .search(&SearchQuery {
-            search: Some("0414-000.00.01".into()),
-            ..Default::default()
-        })
-        .unwrap();
+    let by_phone = s.search(&SearchQuery { search: Some("0414-000.00.01".into()), ..Default::default() }).unwrap();
     assert_eq!(by_phone.count, 1);
 }
 
@@ -554,33 +356,14 @@ fn search_counts_and_pages_every_match_of_a_broad_query() {
         ..Default::default()
     };
     let all = s.search(&q("0414", 1)).unwrap();
-    let expected = rows
-        .iter()
-        .filter(|c| c.phone.as_deref().unwrap().starts_with("+58414"))
-        .count() as u64;
+    let expected = rows.iter().filter(|c| c.phone.as_deref().unwrap().starts_with("+58414")).count() as u64;
     assert!(expected > 0);
-    assert_eq!(
-        all.count, expected,
-        "every 0414 number, not just the first page of lookups"
-    );
-    let by_city = s
-        .search(&SearchQuery {
-            city: Some("caracas".into()),
-            page_size: 200,
-            ..Default::default()
-        })
-        .unwrap();
-    assert_eq!(
-        by_city.count,
-        rows.iter()
-            .filter(|c| c.city.as_deref() == Some("Caracas"))
-            .count() as u64
-    );
+    assert_eq!(all.count, expected, "every 0414 number, not just the first page of lookups");
+    let by_city =
+        s.search(&SearchQuery { city: Some("caracas".into()), page_size: 200, ..Default::default() }).unwrap();
+    assert_eq!(by_city.count, rows.iter().filter(|c| c.city.as_deref() == Some("Caracas")).count() as u64);
     let second = s.search(&q("0414", 2)).unwrap();
-    assert_eq!(
-        (second.count, second.results.len() as u64),
-        (expected, expected.saturating_sub(200))
-    );
+    assert_eq!((second.count, second.results.len() as u64), (expected, expected.saturating_sub(200)));
 }
 
 #[test]

@@ -27,7 +27,11 @@ fn describe(hit: &LookupHit) -> String {
 pub fn run(store: &mut Store) -> io::Result<()> {
     let stdin = io::stdin();
     let mut out = io::stdout();
-    writeln!(out, "Counter lookup on {} customers. Type a cédula, phone, email, passport or name; empty line quits.", store.stats(chrono::Utc::now().date_naive(), 1).map(|s| s.total).unwrap_or(0))?;
+    writeln!(
+        out,
+        "Counter lookup on {} customers. Type a cédula, phone, email, passport or name; empty line quits.",
+        store.stats(chrono::Utc::now().date_naive(), 1).map(|s| s.total).unwrap_or(0)
+    )?;
     loop {
         write!(out, "buscar> ")?;
         out.flush()?;
@@ -46,12 +50,7 @@ pub fn run(store: &mut Store) -> io::Result<()> {
                 for hit in &hits {
                     writeln!(out, "  {}", describe(hit))?;
                 }
-                writeln!(
-                    out,
-                    "  {} result(s) in {:.2} ms",
-                    hits.len(),
-                    took.as_secs_f64() * 1e3
-                )?;
+                writeln!(out, "  {} result(s) in {:.2} ms", hits.len(), took.as_secs_f64() * 1e3)?;
             }
             Err(e) => writeln!(out, "  error: {e}")?,
         }

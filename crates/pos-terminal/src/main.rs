@@ -78,6 +78,22 @@ enum Command {
     },
     /// Interactive counter: type and see matching customers after each line.
     Counter,
+    /// Register this terminal with a sync server using a one-time code from an admin.
+    Register {
+        #[arg(long)]
+        server: String,
+        #[arg(long)]
+        code: String,
+        #[arg(long, default_value = "terminal")]
+        name: String,
+    },
+    /// One sync round: push the outbox, pull what changed.
+    Sync,
+    /// Sync on a timer, retrying failures with backoff, until interrupted.
+    SyncLoop {
+        #[arg(long, default_value_t = 5)]
+        interval_secs: u64,
+    },
 }
 
 #[derive(Args, Debug, Default)]
@@ -116,8 +132,7 @@ struct CustomerArgs {
 impl CustomerArgs {
     /// The stored customer with the given flags laid over it: the whole edited form.
     fn over(self, c: &pos_core::Customer) -> CustomerInput {
-        let keep =
-            |given: Option<String>, stored: &Option<String>| given.or_else(|| stored.clone());
+        let keep = |given: Option<String>, stored: &Option<String>| given.or_else(|| stored.clone());
         CustomerInput {
             first_name: self.first_name.or_else(|| Some(c.first_name.clone())),
             surname: self.surname.or_else(|| Some(c.surname.clone())),
@@ -220,13 +235,10 @@ fn default_db() -> PathBuf {
 }
 
 fn print<T: Serialize>(value: &T) {
-    println!(
-        "{}",
-        serde_json::to_string_pretty(value).expect("output serialises")
-    );
+    println!("{}", serde_json::to_string_pretty(value).expect("output serialises"));
 }
 
-fn run(cli: Cli) -> Result<(), StoreError> {
+fn run(cli: Cli) -> Result<(), CliError> {
     let path = cli.db.unwrap_or_else(default_db);
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir)
@@ -237,9 +249,7 @@ fn run(cli: Cli) -> Result<(), StoreError> {
         Command::Add(a) => print(&store.create_customer(&a.into())?),
         Command::FindOrCreate(a) => print(&store.find_or_create(&a.into())?),
         Command::Update { id, fields } => {
-            let current = store
-                .resolve_customer(id)?
-                .ok_or(StoreError::NotFound(id))?;
+            let current = store.resolve_customer(id)?.ok_or(StoreError::NotFound(id))?;
             print(&store.update_customer(current.id, &fields.over(&current))?)
         }
         Command::Lookup { query, limit } => print(&store.quick_lookup(&query, limit)?),
@@ -252,9 +262,7 @@ fn run(cli: Cli) -> Result<(), StoreError> {
             ..Default::default()
         })?),
         Command::Show { id } => {
-            let customer = store
-                .resolve_customer(id)?
-                .ok_or(StoreError::NotFound(id))?;
+            let customer = store.resolve_customer(id)?.ok_or(StoreError::NotFound(id))?;
             let preferences = store.preferences(customer.id)?;
             let sales_summary = store.sales_summary(customer.id)?;
             print(
@@ -262,11 +270,8 @@ fn run(cli: Cli) -> Result<(), StoreError> {
             );
         }
         Command::Sale(a) => {
-            let total = parse_amount_minor(&a.total).map_err(|code| {
-                let mut e = ValidationErrors::default();
-                e.push("total", code);
-                e
-            })?;
+            let total = parse_amount_minor(&a.total)
+                .map_err(|code| StoreError::Invalid(ValidationErrors::one("total", code)))?;
             let who = match a.customer {
                 Some(id) => SaleCustomer::Known(id),
                 None => SaleCustomer::FindOrCreate(Box::new(a.find_or_create.into())),
@@ -280,17 +285,9 @@ fn run(cli: Cli) -> Result<(), StoreError> {
             let (sale, customer) = store.checkout(&who, &input)?;
             print(&serde_json::json!({ "sale": sale, "customer": customer }));
         }
-        Command::History {
-            id,
-            page,
-            page_size,
-        } => print(&store.purchase_history(id, page, page_size)?),
-        Command::Activate { ids } => {
-            print(&serde_json::json!({ "activated": store.set_active(&ids, true)? }))
-        }
-        Command::Deactivate { ids } => {
-            print(&serde_json::json!({ "deactivated": store.set_active(&ids, false)? }))
-        }
+        Command::History { id, page, page_size } => print(&store.purchase_history(id, page, page_size)?),
+        Command::Activate { ids } => print(&serde_json::json!({ "activated": store.set_active(&ids, true)? })),
+        Command::Deactivate { ids } => print(&serde_json::json!({ "deactivated": store.set_active(&ids, false)? })),
         Command::Stats { days } => print(&store.stats(Utc::now().date_naive(), days)?),
         Command::Outbox => print(&serde_json::json!({
             "pending": store.pending_count()?,
@@ -299,18 +296,84 @@ fn run(cli: Cli) -> Result<(), StoreError> {
         })),
         Command::SeedDemo { count, seed } => {
             for lo in (0..count).step_by(10_000) {
-                let rows: Vec<_> = (lo..(lo + 10_000).min(count))
-                    .map(|i| pos_demo::customer(seed, i))
-                    .collect();
+                let rows: Vec<_> = (lo..(lo + 10_000).min(count)).map(|i| pos_demo::customer(seed, i)).collect();
                 store.apply_remote_customers(&rows)?;
             }
             print(&serde_json::json!({ "loaded": count, "db": path }));
         }
-        Command::Counter => {
-            counter::run(&mut store).map_err(|e| StoreError::Corrupt(e.to_string()))?
+        Command::Counter => counter::run(&mut store).map_err(|e| StoreError::Corrupt(e.to_string()))?,
+        Command::Register { server, code, name } => {
+            let device_id = store.identity().device_id;
+            let registration = runtime().block_on(pos_sync::register(&server, &code, &name, device_id))?;
+            store.set_membership(registration.organization_id, registration.branch_id)?;
+            // The headless terminal keeps its credential in its own store file (readable by its
+            // user only); the desktop app uses the OS keyring.
+            store.set_sync_value("server_url", &server)?;
+            store.set_sync_value("credential", &registration.credential)?;
+            print(
+                &serde_json::json!({ "device_id": registration.device_id, "organization_id": registration.organization_id }),
+            );
+        }
+        Command::Sync => {
+            let client = client(&store)?;
+            let owner = format!("cli-{}", std::process::id());
+            print(&runtime().block_on(pos_sync::sync_once(&mut store, &client, &owner))?);
+        }
+        Command::SyncLoop { interval_secs } => {
+            let client = client(&store)?;
+            runtime().block_on(pos_sync::run_loop(
+                &mut store,
+                &client,
+                std::time::Duration::from_secs(interval_secs),
+                |result| match result {
+                    Ok(report) => println!("{}", serde_json::to_string(report).expect("report serialises")),
+                    Err(e) => eprintln!("sync failed: {e}"),
+                },
+                async {
+                    let _ = tokio::signal::ctrl_c().await;
+                },
+            ));
         }
     }
     Ok(())
+}
+
+/// What a command can fail with: the store's errors, or sync's.
+#[derive(Debug, thiserror::Error)]
+enum CliError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Sync(#[from] pos_sync::SyncError),
+}
+
+impl Serialize for CliError {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self {
+            CliError::Store(e) => e.serialize(s),
+            CliError::Sync(pos_sync::SyncError::Store(e)) => e.serialize(s),
+            CliError::Sync(e) => {
+                let kind = match e {
+                    pos_sync::SyncError::Unauthorized => "unauthorized",
+                    pos_sync::SyncError::Busy => "busy",
+                    pos_sync::SyncError::Server { .. } => "server",
+                    _ => "offline",
+                };
+                serde_json::json!({ "kind": kind, "message": e.to_string() }).serialize(s)
+            }
+        }
+    }
+}
+
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread().enable_all().build().expect("tokio runtime")
+}
+
+fn client(store: &Store) -> Result<pos_sync::SyncClient, StoreError> {
+    match (store.sync_value("server_url")?, store.sync_value("credential")?) {
+        (Some(url), Some(credential)) => Ok(pos_sync::SyncClient::new(&url, &credential)),
+        _ => Err(StoreError::Invalid(ValidationErrors::one("server", pos_core::ErrorCode::Required))),
+    }
 }
 
 fn main() -> ExitCode {
@@ -318,19 +381,16 @@ fn main() -> ExitCode {
     match run(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            if e.is_internal() {
+            if matches!(&e, CliError::Store(s) if s.is_internal()) {
                 eprintln!("internal error: {e}");
             }
-            eprintln!(
-                "{}",
-                serde_json::to_string(&serde_json::json!({ "error": e }))
-                    .expect("errors serialise")
-            );
-            let bad_input = matches!(
-                e,
-                StoreError::Invalid(_) | StoreError::Duplicate(_) | StoreError::NotFound(_)
-            );
-            ExitCode::from(if bad_input { 2 } else { 1 })
+            eprintln!("{}", serde_json::to_string(&serde_json::json!({ "error": e })).expect("errors serialise"));
+            let code = match &e {
+                CliError::Store(StoreError::Invalid(_) | StoreError::Duplicate(_) | StoreError::NotFound(_)) => 2,
+                CliError::Sync(e) if e.is_transient() => 3,
+                _ => 1,
+            };
+            ExitCode::from(code)
         }
     }
 }

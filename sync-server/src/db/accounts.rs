@@ -40,16 +40,12 @@ pub enum RefreshUse {
 impl Db {
     pub async fn create_organization(&self, name: &str) -> DbResult<Uuid> {
         let id = Uuid::now_v7();
-        sqlx::query(
-            self.sql(
-                "INSERT INTO organizations (id, name, seq, created_at) VALUES ($1, $2, 0, $3)",
-            ),
-        )
-        .bind(id.to_string())
-        .bind(name)
-        .bind(ts(&Utc::now()))
-        .execute(&self.pool)
-        .await?;
+        sqlx::query(self.sql("INSERT INTO organizations (id, name, seq, created_at) VALUES ($1, $2, 0, $3)"))
+            .bind(id.to_string())
+            .bind(name)
+            .bind(ts(&Utc::now()))
+            .execute(&self.pool)
+            .await?;
         Ok(id)
     }
 
@@ -63,15 +59,13 @@ impl Db {
 
     pub async fn create_branch(&self, organization_id: Uuid, name: &str) -> DbResult<Uuid> {
         let id = Uuid::now_v7();
-        sqlx::query(self.sql(
-            "INSERT INTO branches (organization_id, id, name, created_at) VALUES ($1, $2, $3, $4)",
-        ))
-        .bind(organization_id.to_string())
-        .bind(id.to_string())
-        .bind(name)
-        .bind(ts(&Utc::now()))
-        .execute(&self.pool)
-        .await?;
+        sqlx::query(self.sql("INSERT INTO branches (organization_id, id, name, created_at) VALUES ($1, $2, $3, $4)"))
+            .bind(organization_id.to_string())
+            .bind(id.to_string())
+            .bind(name)
+            .bind(ts(&Utc::now()))
+            .execute(&self.pool)
+            .await?;
         Ok(id)
     }
 
@@ -96,10 +90,12 @@ impl Db {
     }
 
     pub async fn user_by_username(&self, username: &str) -> DbResult<Option<UserRecord>> {
-        let row = sqlx::query(self.sql("SELECT organization_id, id, username, password_hash, role FROM users WHERE username = $1"))
-            .bind(username)
-            .fetch_optional(&self.pool)
-            .await?;
+        let row = sqlx::query(
+            self.sql("SELECT organization_id, id, username, password_hash, role FROM users WHERE username = $1"),
+        )
+        .bind(username)
+        .fetch_optional(&self.pool)
+        .await?;
         row.map(|r| {
             Ok(UserRecord {
                 id: uuid_col(&r, "id")?,
@@ -112,17 +108,12 @@ impl Db {
         .transpose()
     }
 
-    pub async fn user_role(
-        &self,
-        organization_id: Uuid,
-        user_id: Uuid,
-    ) -> DbResult<Option<String>> {
-        let row =
-            sqlx::query(self.sql("SELECT role FROM users WHERE organization_id = $1 AND id = $2"))
-                .bind(organization_id.to_string())
-                .bind(user_id.to_string())
-                .fetch_optional(&self.pool)
-                .await?;
+    pub async fn user_role(&self, organization_id: Uuid, user_id: Uuid) -> DbResult<Option<String>> {
+        let row = sqlx::query(self.sql("SELECT role FROM users WHERE organization_id = $1 AND id = $2"))
+            .bind(organization_id.to_string())
+            .bind(user_id.to_string())
+            .fetch_optional(&self.pool)
+            .await?;
         Ok(row.map(|r| r.try_get("role")).transpose()?)
     }
 
@@ -166,11 +157,10 @@ impl Db {
                 organization_id: uuid_col(&r, "organization_id")?,
             });
         }
-        let known =
-            sqlx::query(self.sql("SELECT family_id FROM refresh_tokens WHERE token_hash = $1"))
-                .bind(token_hash)
-                .fetch_optional(&self.pool)
-                .await?;
+        let known = sqlx::query(self.sql("SELECT family_id FROM refresh_tokens WHERE token_hash = $1"))
+            .bind(token_hash)
+            .fetch_optional(&self.pool)
+            .await?;
         match known {
             Some(r) => {
                 let family: String = r.try_get("family_id")?;
@@ -206,6 +196,7 @@ impl Db {
     pub async fn register_device(
         &self,
         code_hash: &str,
+        device_id: Uuid,
         name: &str,
         secret_hash: &str,
     ) -> DbResult<Option<DeviceRecord>> {
@@ -220,7 +211,7 @@ impl Db {
         .await?;
         let Some(code) = code else { return Ok(None) };
         let device = DeviceRecord {
-            id: Uuid::now_v7(),
+            id: device_id,
             organization_id: uuid_col(&code, "organization_id")?,
             branch_id: opt_uuid_col(&code, "branch_id")?,
             secret_hash: secret_hash.to_owned(),
@@ -240,10 +231,12 @@ impl Db {
     }
 
     pub async fn device(&self, id: Uuid) -> DbResult<Option<DeviceRecord>> {
-        let row = sqlx::query(self.sql("SELECT organization_id, id, branch_id, secret_hash, revoked FROM devices WHERE id = $1"))
-            .bind(id.to_string())
-            .fetch_optional(&self.pool)
-            .await?;
+        let row = sqlx::query(
+            self.sql("SELECT organization_id, id, branch_id, secret_hash, revoked FROM devices WHERE id = $1"),
+        )
+        .bind(id.to_string())
+        .fetch_optional(&self.pool)
+        .await?;
         row.map(|r| {
             Ok(DeviceRecord {
                 id: uuid_col(&r, "id")?,
@@ -257,13 +250,11 @@ impl Db {
     }
 
     pub async fn revoke_device(&self, organization_id: Uuid, id: Uuid) -> DbResult<bool> {
-        let done = sqlx::query(
-            self.sql("UPDATE devices SET revoked = 1 WHERE organization_id = $1 AND id = $2"),
-        )
-        .bind(organization_id.to_string())
-        .bind(id.to_string())
-        .execute(&self.pool)
-        .await?;
+        let done = sqlx::query(self.sql("UPDATE devices SET revoked = 1 WHERE organization_id = $1 AND id = $2"))
+            .bind(organization_id.to_string())
+            .bind(id.to_string())
+            .execute(&self.pool)
+            .await?;
         Ok(done.rows_affected() == 1)
     }
 }

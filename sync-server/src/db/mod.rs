@@ -7,6 +7,7 @@ mod accounts;
 mod sync;
 
 pub use accounts::{DeviceRecord, RefreshUse, UserRecord};
+pub use sync::ReviewItem;
 
 use chrono::{DateTime, SecondsFormat, Utc};
 use sqlx::any::{AnyPoolOptions, AnyRow};
@@ -33,12 +34,8 @@ pub enum Backend {
     Postgres,
 }
 
-const SQLITE_MIGRATIONS: &[&str] = &[include_str!(
-    "../../../migrations/server-sqlite/0001_init.sql"
-)];
-const POSTGRES_MIGRATIONS: &[&str] = &[include_str!(
-    "../../../migrations/server-postgres/0001_init.sql"
-)];
+const SQLITE_MIGRATIONS: &[&str] = &[include_str!("../../../migrations/server-sqlite/0001_init.sql")];
+const POSTGRES_MIGRATIONS: &[&str] = &[include_str!("../../../migrations/server-postgres/0001_init.sql")];
 
 /// The server's database.
 #[derive(Debug, Clone)]
@@ -58,8 +55,7 @@ pub(crate) fn uuid_col(row: &AnyRow, col: &str) -> DbResult<Uuid> {
 
 pub(crate) fn opt_uuid_col(row: &AnyRow, col: &str) -> DbResult<Option<Uuid>> {
     let s: Option<String> = row.try_get(col)?;
-    s.map(|s| Uuid::from_str(&s).map_err(|e| DbError::Corrupt(format!("{col} {s:?}: {e}"))))
-        .transpose()
+    s.map(|s| Uuid::from_str(&s).map_err(|e| DbError::Corrupt(format!("{col} {s:?}: {e}")))).transpose()
 }
 
 impl Db {
@@ -75,11 +71,7 @@ impl Db {
         };
         let pool = match backend {
             Backend::Sqlite => {
-                let url = if url.contains('?') {
-                    url.to_owned()
-                } else {
-                    format!("{url}?mode=rwc")
-                };
+                let url = if url.contains('?') { url.to_owned() } else { format!("{url}?mode=rwc") };
                 // One writer at a time is SQLite's model; a small pool still lets pulls read
                 // while a push writes (WAL).
                 AnyPoolOptions::new().max_connections(4).after_connect(|conn, _| {
@@ -93,12 +85,7 @@ impl Db {
                 .connect(&url)
                 .await?
             }
-            Backend::Postgres => {
-                AnyPoolOptions::new()
-                    .max_connections(16)
-                    .connect(url)
-                    .await?
-            }
+            Backend::Postgres => AnyPoolOptions::new().max_connections(16).connect(url).await?,
         };
         let db = Db { pool, backend };
         db.migrate().await?;
@@ -133,27 +120,26 @@ impl Db {
         };
         let mut tx = self.pool.begin().await?;
         if self.backend == Backend::Postgres {
-            sqlx::raw_sql("SELECT pg_advisory_xact_lock(72270001)")
-                .execute(&mut *tx)
-                .await?;
+            sqlx::raw_sql("SELECT pg_advisory_xact_lock(72270001)").execute(&mut *tx).await?;
         }
-        sqlx::raw_sql("CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, applied_at TEXT NOT NULL)").execute(&mut *tx).await?;
+        sqlx::raw_sql(
+            "CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, applied_at TEXT NOT NULL)",
+        )
+        .execute(&mut *tx)
+        .await?;
         for (index, sql) in files.iter().enumerate() {
             let version = (index + 1) as i64;
-            let done =
-                sqlx::query(self.sql("SELECT version FROM schema_migrations WHERE version = $1"))
-                    .bind(version)
-                    .fetch_optional(&mut *tx)
-                    .await?;
+            let done = sqlx::query(self.sql("SELECT version FROM schema_migrations WHERE version = $1"))
+                .bind(version)
+                .fetch_optional(&mut *tx)
+                .await?;
             if done.is_none() {
                 sqlx::raw_sql(AssertSqlSafe(*sql)).execute(&mut *tx).await?;
-                sqlx::query(
-                    self.sql("INSERT INTO schema_migrations (version, applied_at) VALUES ($1, $2)"),
-                )
-                .bind(version)
-                .bind(ts(&Utc::now()))
-                .execute(&mut *tx)
-                .await?;
+                sqlx::query(self.sql("INSERT INTO schema_migrations (version, applied_at) VALUES ($1, $2)"))
+                    .bind(version)
+                    .bind(ts(&Utc::now()))
+                    .execute(&mut *tx)
+                    .await?;
             }
         }
         tx.commit().await?;
@@ -165,7 +151,11 @@ impl Db {
         let mut fresh = [0u8; 32];
         getrandom::fill(&mut fresh).map_err(|e| DbError::Corrupt(format!("no randomness: {e}")))?;
         let hex: String = fresh.iter().map(|b| format!("{b:02x}")).collect();
-        sqlx::query(self.sql("INSERT INTO server_secrets (name, value) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING")).bind(name).bind(&hex).execute(&self.pool).await?;
+        sqlx::query(self.sql("INSERT INTO server_secrets (name, value) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING"))
+            .bind(name)
+            .bind(&hex)
+            .execute(&self.pool)
+            .await?;
         let row = sqlx::query(self.sql("SELECT value FROM server_secrets WHERE name = $1"))
             .bind(name)
             .fetch_one(&self.pool)
@@ -173,10 +163,7 @@ impl Db {
         let value: String = row.try_get("value")?;
         (0..value.len())
             .step_by(2)
-            .map(|i| {
-                u8::from_str_radix(&value[i..i + 2], 16)
-                    .map_err(|e| DbError::Corrupt(e.to_string()))
-            })
+            .map(|i| u8::from_str_radix(&value[i..i + 2], 16).map_err(|e| DbError::Corrupt(e.to_string())))
             .collect()
     }
 

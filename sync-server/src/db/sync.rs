@@ -14,6 +14,17 @@ use uuid::Uuid;
 
 const MAX_ATTEMPTS: usize = 8;
 
+/// "These two customers may be the same person."
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReviewItem {
+    pub id: Uuid,
+    pub customer_a: Uuid,
+    pub customer_b: Uuid,
+    /// The key field they share (`email`, `passport_number`, …).
+    pub match_key: String,
+    pub created_at: String,
+}
+
 #[derive(Serialize, Deserialize)]
 struct StoredPreferences {
     preferences: Preferences,
@@ -27,21 +38,14 @@ fn decode<T: serde::de::DeserializeOwned>(row: &AnyRow) -> DbResult<T> {
 
 /// `$first, $first+1, …` for an IN list of `n` values.
 fn placeholders(first: usize, n: usize) -> String {
-    (first..first + n)
-        .map(|i| format!("${i}"))
-        .collect::<Vec<_>>()
-        .join(", ")
+    (first..first + n).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ")
 }
 
 /// Whether a failed transaction may succeed when run again (a concurrent writer won a race).
 fn is_retryable(e: &DbError) -> bool {
     match e {
         DbError::Sql(sqlx::Error::Database(db)) => {
-            db.is_unique_violation()
-                || matches!(
-                    db.code().as_deref(),
-                    Some("40001" | "40P01" | "5" | "6" | "517")
-                )
+            db.is_unique_violation() || matches!(db.code().as_deref(), Some("40001" | "40P01" | "5" | "6" | "517"))
         }
         _ => false,
     }
@@ -73,12 +77,7 @@ impl Db {
     }
 
     /// Loads every row the batch can touch (see [`Snapshot`]).
-    async fn load_snapshot(
-        &self,
-        tx: &mut Transaction<'_, Any>,
-        org: Uuid,
-        changes: &[Change],
-    ) -> DbResult<Snapshot> {
+    async fn load_snapshot(&self, tx: &mut Transaction<'_, Any>, org: Uuid, changes: &[Change]) -> DbResult<Snapshot> {
         let mut snapshot = Snapshot::default();
         let mut ids: HashSet<String> = HashSet::new();
         let mut keys: BTreeMap<KeyKind, HashSet<String>> = BTreeMap::new();
@@ -88,9 +87,7 @@ impl Db {
                 ChangeBody::Customer { id, fields } => {
                     ids.insert(id.to_string());
                     for kind in KeyKind::PRIORITY {
-                        if let Some(serde_json::Value::String(v)) =
-                            fields.get(kind.field()).map(|s| &s.value)
-                        {
+                        if let Some(serde_json::Value::String(v)) = fields.get(kind.field()).map(|s| &s.value) {
                             keys.entry(kind).or_default().insert(v.clone());
                         }
                     }
@@ -104,18 +101,10 @@ impl Db {
                 }
             }
         }
-        let mut found = self
-            .customers_where(tx, org, "id", &ids.into_iter().collect::<Vec<_>>())
-            .await?;
+        let mut found = self.customers_where(tx, org, "id", &ids.into_iter().collect::<Vec<_>>()).await?;
         for (kind, values) in &keys {
             found.extend(
-                self.customers_where(
-                    tx,
-                    org,
-                    kind.field(),
-                    &values.iter().cloned().collect::<Vec<_>>(),
-                )
-                .await?,
+                self.customers_where(tx, org, kind.field(), &values.iter().cloned().collect::<Vec<_>>()).await?,
             );
         }
         // Follow merge chains to their survivors.
@@ -150,15 +139,15 @@ impl Db {
             }
             for row in q.fetch_all(&mut **tx).await? {
                 let stored: StoredPreferences = decode(&row)?;
-                snapshot.preferences.insert(
-                    uuid_col(&row, "customer_id")?,
-                    (stored.preferences, stored.clocks),
-                );
+                snapshot.preferences.insert(uuid_col(&row, "customer_id")?, (stored.preferences, stored.clocks));
             }
         }
         let change_ids: Vec<String> = changes.iter().map(|c| c.change_id.to_string()).collect();
         for chunk in change_ids.chunks(500) {
-            let sql = self.sql(&format!("SELECT change_id, outcome FROM applied_changes WHERE organization_id = $1 AND change_id IN ({})", placeholders(2, chunk.len())));
+            let sql = self.sql(&format!(
+                "SELECT change_id, outcome FROM applied_changes WHERE organization_id = $1 AND change_id IN ({})",
+                placeholders(2, chunk.len())
+            ));
             let mut q = sqlx::query(sql).bind(org.to_string());
             for v in chunk {
                 q = q.bind(v);
@@ -167,9 +156,7 @@ impl Db {
                 let outcome: String = row.try_get("outcome")?;
                 let outcome: ChangeOutcome =
                     serde_json::from_str(&outcome).map_err(|e| DbError::Corrupt(e.to_string()))?;
-                snapshot
-                    .applied
-                    .insert(uuid_col(&row, "change_id")?, outcome);
+                snapshot.applied.insert(uuid_col(&row, "change_id")?, outcome);
             }
         }
         for chunk in sale_ids.chunks(500) {
@@ -222,15 +209,12 @@ impl Db {
         // The organisation's sequence row: locking it first serialises writers of one
         // organisation (on every instance), so sequence order is commit order and a pull never
         // skips a change that commits late.
-        let locked =
-            sqlx::query(self.sql("UPDATE organizations SET seq = seq WHERE id = $1 RETURNING seq"))
-                .bind(org.to_string())
-                .fetch_optional(&mut *tx)
-                .await?;
+        let locked = sqlx::query(self.sql("UPDATE organizations SET seq = seq WHERE id = $1 RETURNING seq"))
+            .bind(org.to_string())
+            .fetch_optional(&mut *tx)
+            .await?;
         if locked.is_none() {
-            return Err(DbError::Corrupt(format!(
-                "organisation {org} does not exist"
-            )));
+            return Err(DbError::Corrupt(format!("organisation {org} does not exist")));
         }
         let snapshot = self.load_snapshot(&mut tx, org, changes).await?;
         let plan = {
@@ -239,27 +223,17 @@ impl Db {
         };
         self.write_plan(&mut tx, org, device, &plan).await?;
         tx.commit().await?;
-        Ok(PushResponse {
-            results: plan.results,
-        })
+        Ok(PushResponse { results: plan.results })
     }
 
-    async fn write_plan(
-        &self,
-        tx: &mut Transaction<'_, Any>,
-        org: Uuid,
-        device: Uuid,
-        plan: &Plan,
-    ) -> DbResult<()> {
+    async fn write_plan(&self, tx: &mut Transaction<'_, Any>, org: Uuid, device: Uuid, plan: &Plan) -> DbResult<()> {
         let rows = (plan.customers.len() + plan.preferences.len() + plan.sales.len()) as i64;
-        let top: i64 = sqlx::query(
-            self.sql("UPDATE organizations SET seq = seq + $1 WHERE id = $2 RETURNING seq"),
-        )
-        .bind(rows)
-        .bind(org.to_string())
-        .fetch_one(&mut **tx)
-        .await?
-        .try_get("seq")?;
+        let top: i64 = sqlx::query(self.sql("UPDATE organizations SET seq = seq + $1 WHERE id = $2 RETURNING seq"))
+            .bind(rows)
+            .bind(org.to_string())
+            .fetch_one(&mut **tx)
+            .await?
+            .try_get("seq")?;
         let mut seq = top - rows;
         let now = ts(&Utc::now());
         // Tombstones first: they release keys before survivors take them.
@@ -290,11 +264,9 @@ impl Db {
         }
         for (customer_id, preferences, clocks) in &plan.preferences {
             seq += 1;
-            let data = serde_json::to_string(&StoredPreferences {
-                preferences: preferences.clone(),
-                clocks: clocks.clone(),
-            })
-            .expect("preferences serialise");
+            let data =
+                serde_json::to_string(&StoredPreferences { preferences: preferences.clone(), clocks: clocks.clone() })
+                    .expect("preferences serialise");
             sqlx::query(self.sql(
                 "INSERT INTO customer_preferences (organization_id, customer_id, seq, data) VALUES ($1, $2, $3, $4) \
                  ON CONFLICT (organization_id, customer_id) DO UPDATE SET seq = excluded.seq, data = excluded.data",
@@ -361,34 +333,20 @@ impl Db {
         let limit = limit.clamp(1, 5_000);
         let mut tx = self.pool.begin().await?;
         if self.backend == Backend::Postgres {
-            sqlx::raw_sql("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
-                .execute(&mut *tx)
-                .await?;
+            sqlx::raw_sql("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY").execute(&mut *tx).await?;
         }
         let mut items: Vec<(i64, PulledItem)> = Vec::new();
         let mut some_table_full = false;
         for table in ["customers", "customer_preferences", "sales"] {
-            let id_col = if table == "customer_preferences" {
-                "customer_id"
-            } else {
-                "id"
-            };
+            let id_col = if table == "customer_preferences" { "customer_id" } else { "id" };
             let sql = self.sql(&format!("SELECT seq, {id_col} AS entity_id, data FROM {table} WHERE organization_id = $1 AND seq > $2 ORDER BY seq LIMIT {limit}"));
-            let rows = sqlx::query(sql)
-                .bind(org.to_string())
-                .bind(cursor)
-                .fetch_all(&mut *tx)
-                .await?;
+            let rows = sqlx::query(sql).bind(org.to_string()).bind(cursor).fetch_all(&mut *tx).await?;
             some_table_full |= rows.len() as i64 == limit;
             for row in rows {
                 let seq: i64 = row.try_get("seq")?;
                 let item = match table {
-                    "customers" => PulledItem::Customer {
-                        customer: Box::new(decode(&row)?),
-                    },
-                    "sales" => PulledItem::Sale {
-                        sale: decode::<Sale>(&row)?,
-                    },
+                    "customers" => PulledItem::Customer { customer: Box::new(decode(&row)?) },
+                    "sales" => PulledItem::Sale { sale: decode::<Sale>(&row)? },
                     _ => {
                         let stored: StoredPreferences = decode(&row)?;
                         PulledItem::Preferences {
@@ -406,11 +364,26 @@ impl Db {
         let has_more = some_table_full || items.len() as i64 > limit;
         items.truncate(limit as usize);
         let next = items.last().map_or(cursor, |(seq, _)| *seq);
-        Ok(PullResponse {
-            items: items.into_iter().map(|(_, item)| item).collect(),
-            cursor: next,
-            has_more,
-        })
+        Ok(PullResponse { items: items.into_iter().map(|(_, item)| item).collect(), cursor: next, has_more })
+    }
+
+    /// Open review items of an organisation, oldest first.
+    pub async fn open_review_items(&self, org: Uuid) -> DbResult<Vec<ReviewItem>> {
+        let rows = sqlx::query(self.sql("SELECT id, customer_a, customer_b, match_key, created_at FROM review_items WHERE organization_id = $1 AND status = 'open' ORDER BY created_at, id"))
+            .bind(org.to_string())
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(ReviewItem {
+                    id: uuid_col(r, "id")?,
+                    customer_a: uuid_col(r, "customer_a")?,
+                    customer_b: uuid_col(r, "customer_b")?,
+                    match_key: r.try_get("match_key")?,
+                    created_at: r.try_get("created_at")?,
+                })
+            })
+            .collect()
     }
 
     /// The backend in use, for logs and health.

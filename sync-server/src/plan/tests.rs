@@ -17,41 +17,18 @@ fn clock() -> HlcClock {
 }
 
 fn stamp(wall_ms: u64) -> Hlc {
-    Hlc {
-        wall_ms,
-        counter: 0,
-        node: 0xd1,
-    }
+    Hlc { wall_ms, counter: 0, node: 0xd1 }
 }
 
 fn new_customer(id: u128, fields: &[(&str, serde_json::Value)], wall_ms: u64) -> Change {
-    let mut map: FieldMap = fields
-        .iter()
-        .map(|(k, v)| {
-            (
-                k.to_string(),
-                Stamped {
-                    value: v.clone(),
-                    clock: stamp(wall_ms),
-                },
-            )
-        })
-        .collect();
-    map.entry("first_name".into()).or_insert(Stamped {
-        value: json!("Ana"),
-        clock: stamp(wall_ms),
-    });
-    map.entry("surname".into()).or_insert(Stamped {
-        value: json!("Rojas"),
-        clock: stamp(wall_ms),
-    });
+    let mut map: FieldMap =
+        fields.iter().map(|(k, v)| (k.to_string(), Stamped { value: v.clone(), clock: stamp(wall_ms) })).collect();
+    map.entry("first_name".into()).or_insert(Stamped { value: json!("Ana"), clock: stamp(wall_ms) });
+    map.entry("surname".into()).or_insert(Stamped { value: json!("Rojas"), clock: stamp(wall_ms) });
     Change {
         change_id: Uuid::now_v7(),
         device_id: DEVICE,
-        body: ChangeBody::Customer {
-            id: Uuid::from_u128(id),
-            fields: map,
-        },
+        body: ChangeBody::Customer { id: Uuid::from_u128(id), fields: map },
     }
 }
 
@@ -73,35 +50,15 @@ fn snapshot_of(plan: &Plan) -> Snapshot {
 #[test]
 fn the_same_person_typed_twice_becomes_one_customer() {
     let a = new_customer(1, &[("phone", json!("+584141234567"))], 1_000);
-    let b = new_customer(
-        2,
-        &[("phone", json!("+584141234567")), ("city", json!("Coro"))],
-        2_000,
-    );
+    let b = new_customer(2, &[("phone", json!("+584141234567")), ("city", json!("Coro"))], 2_000);
     let p = run(&[a, b], Snapshot::default());
     assert_eq!(p.results[0].outcome, ChangeOutcome::Applied);
-    assert_eq!(
-        p.results[1].outcome,
-        ChangeOutcome::MergedInto {
-            target: Uuid::from_u128(1)
-        }
-    );
-    let live: Vec<_> = p
-        .customers
-        .iter()
-        .filter(|c| c.merged_into.is_none())
-        .collect();
+    assert_eq!(p.results[1].outcome, ChangeOutcome::MergedInto { target: Uuid::from_u128(1) });
+    let live: Vec<_> = p.customers.iter().filter(|c| c.merged_into.is_none()).collect();
     assert_eq!(live.len(), 1);
     assert_eq!(live[0].city.as_deref(), Some("Coro"));
-    let tombstone = p
-        .customers
-        .iter()
-        .find(|c| c.id == Uuid::from_u128(2))
-        .unwrap();
-    assert_eq!(
-        (tombstone.merged_into, tombstone.phone.as_deref()),
-        (Some(Uuid::from_u128(1)), None)
-    );
+    let tombstone = p.customers.iter().find(|c| c.id == Uuid::from_u128(2)).unwrap();
+    assert_eq!((tombstone.merged_into, tombstone.phone.as_deref()), (Some(Uuid::from_u128(1)), None));
     assert_eq!(p.merges.len(), 1);
 }
 
@@ -114,38 +71,15 @@ fn cross_key_hit_merges_by_priority_and_opens_a_review() {
         ],
         Snapshot::default(),
     );
-    let incoming = new_customer(
-        3,
-        &[
-            ("phone", json!("+584121111111")),
-            ("email", json!("ana@x.com")),
-        ],
-        5,
-    );
+    let incoming = new_customer(3, &[("phone", json!("+584121111111")), ("email", json!("ana@x.com"))], 5);
     let p = run(&[incoming], snapshot_of(&setup));
-    assert_eq!(
-        p.results[0].outcome,
-        ChangeOutcome::MergedInto {
-            target: Uuid::from_u128(1)
-        }
-    );
+    assert_eq!(p.results[0].outcome, ChangeOutcome::MergedInto { target: Uuid::from_u128(1) });
     assert_eq!(
         p.reviews,
-        vec![Review {
-            customer_a: Uuid::from_u128(1),
-            customer_b: Uuid::from_u128(2),
-            key: KeyKind::Email
-        }]
+        vec![Review { customer_a: Uuid::from_u128(1), customer_b: Uuid::from_u128(2), key: KeyKind::Email }]
     );
-    let a = p
-        .customers
-        .iter()
-        .find(|c| c.id == Uuid::from_u128(1))
-        .unwrap();
-    assert_eq!(
-        a.email, None,
-        "the email stays with the customer that owns it"
-    );
+    let a = p.customers.iter().find(|c| c.id == Uuid::from_u128(1)).unwrap();
+    assert_eq!(a.email, None, "the email stays with the customer that owns it");
 }
 
 #[test]
@@ -159,15 +93,9 @@ fn a_replayed_change_is_answered_but_not_applied_again() {
 
 #[test]
 fn invalid_or_unnormalised_records_are_rejected_with_field_errors() {
-    let bad = new_customer(
-        1,
-        &[("phone", json!("0414-123.45.67")), ("email", json!("nope"))],
-        1,
-    );
+    let bad = new_customer(1, &[("phone", json!("0414-123.45.67")), ("email", json!("nope"))], 1);
     let p = run(&[bad], Snapshot::default());
-    let ChangeOutcome::Rejected { errors } = &p.results[0].outcome else {
-        panic!("{:?}", p.results)
-    };
+    let ChangeOutcome::Rejected { errors } = &p.results[0].outcome else { panic!("{:?}", p.results) };
     assert!(errors.code_for("phone").is_some() && errors.code_for("email").is_some());
     assert!(p.customers.is_empty());
 }
@@ -176,11 +104,7 @@ fn invalid_or_unnormalised_records_are_rejected_with_field_errors() {
 fn edits_follow_last_writer_wins_and_cannot_steal_a_key() {
     let setup = run(
         &[
-            new_customer(
-                1,
-                &[("phone", json!("+584121111111")), ("city", json!("Coro"))],
-                10,
-            ),
+            new_customer(1, &[("phone", json!("+584121111111")), ("city", json!("Coro"))], 10),
             new_customer(2, &[("phone", json!("+584122222222"))], 10),
         ],
         Snapshot::default(),
@@ -192,15 +116,7 @@ fn edits_follow_last_writer_wins_and_cannot_steal_a_key() {
             id: Uuid::from_u128(1),
             fields: fields
                 .iter()
-                .map(|(k, v)| {
-                    (
-                        k.to_string(),
-                        Stamped {
-                            value: v.clone(),
-                            clock: stamp(wall),
-                        },
-                    )
-                })
+                .map(|(k, v)| (k.to_string(), Stamped { value: v.clone(), clock: stamp(wall) }))
                 .collect(),
         },
     };
@@ -212,11 +128,7 @@ fn edits_follow_last_writer_wins_and_cannot_steal_a_key() {
         ],
         snapshot_of(&setup),
     );
-    let c = p
-        .customers
-        .iter()
-        .find(|c| c.id == Uuid::from_u128(1))
-        .unwrap();
+    let c = p.customers.iter().find(|c| c.id == Uuid::from_u128(1)).unwrap();
     assert_eq!(c.city.as_deref(), Some("Coro"), "an older write loses");
     assert_eq!(c.notes.as_deref(), Some("VIP"));
     assert_eq!(c.phone.as_deref(), Some("+584121111111"));
@@ -241,40 +153,19 @@ fn a_sale_for_a_merged_record_lands_on_the_survivor_and_a_change_from_another_de
         payment_method: pos_core::PaymentMethod::Cash,
         sold_at: now(),
     };
-    let sale_change = Change {
-        change_id: Uuid::now_v7(),
-        device_id: DEVICE,
-        body: ChangeBody::Sale { sale },
-    };
+    let sale_change = Change { change_id: Uuid::now_v7(), device_id: DEVICE, body: ChangeBody::Sale { sale } };
     let mut spoofed = new_customer(3, &[("email", json!("x@y.com"))], 3);
     spoofed.device_id = Uuid::from_u128(0xbad);
     let p = run(&[a, b, sale_change, spoofed], Snapshot::default());
     assert_eq!(p.sales[0].customer_id, Uuid::from_u128(1));
-    assert_eq!(
-        p.sales[0].organization_id, ORG,
-        "the organisation comes from the credential, not the payload"
-    );
-    assert!(matches!(
-        p.results[3].outcome,
-        ChangeOutcome::Rejected { .. }
-    ));
+    assert_eq!(p.sales[0].organization_id, ORG, "the organisation comes from the credential, not the payload");
+    assert!(matches!(p.results[3].outcome, ChangeOutcome::Rejected { .. }));
 }
 
 #[test]
 fn a_clock_far_in_the_future_is_restamped() {
     let future = now().timestamp_millis() as u64 + 365 * 86_400_000;
-    let p = run(
-        &[new_customer(
-            1,
-            &[("phone", json!("+584141234567"))],
-            future,
-        )],
-        Snapshot::default(),
-    );
+    let p = run(&[new_customer(1, &[("phone", json!("+584141234567"))], future)], Snapshot::default());
     let c = &p.customers[0];
-    assert!(
-        c.clocks.values().all(|h| h.wall_ms < future),
-        "{:?}",
-        c.clocks
-    );
+    assert!(c.clocks.values().all(|h| h.wall_ms < future), "{:?}", c.clocks);
 }

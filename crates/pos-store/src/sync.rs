@@ -1,0 +1,163 @@
+//! The store's side of sync: what a push answered (acknowledge, remap, reject), applying pulled
+//! pages together with their cursor, and the uploader lease that keeps one uploader per
+//! terminal.
+
+use crate::customers::{apply_remote_customer, store_preferences, stored_preferences};
+use crate::sales::insert_sale;
+use crate::{state_get, state_set, Result, Store, StoreError};
+use chrono::{DateTime, Utc};
+use pos_core::merge::{join, record_fields, with_fields};
+use pos_core::preferences::PREFERENCE_FIELDS;
+use pos_core::wire::{ChangeBody, ChangeOutcome, ChangeResult, PulledItem};
+use pos_core::Hlc;
+use rusqlite::{OptionalExtension, TransactionBehavior};
+use serde::Serialize;
+use std::collections::BTreeMap;
+
+/// What applying a push answer did.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct PushApplied {
+    pub acknowledged: usize,
+    pub merged: usize,
+    pub rejected: usize,
+}
+
+impl Store {
+    /// Applies the server's answers to pushed changes in one transaction: acknowledged entries
+    /// leave the outbox, a customer merged into another points at it (and its sales move), a
+    /// rejected entry is set aside with its field errors.
+    pub fn apply_push_results(&mut self, results: &[ChangeResult]) -> Result<PushApplied> {
+        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let mut done = PushApplied::default();
+        for result in results {
+            let id = result.change_id.to_string();
+            match &result.outcome {
+                ChangeOutcome::Applied => {
+                    done.acknowledged += tx.execute("DELETE FROM outbox WHERE change_id = ?1", [&id])?
+                }
+                ChangeOutcome::MergedInto { target } => {
+                    let payload: Option<String> = tx
+                        .query_row("SELECT payload FROM outbox WHERE change_id = ?1", [&id], |r| r.get(0))
+                        .optional()?;
+                    let change: Option<pos_core::wire::Change> = payload
+                        .map(|p| serde_json::from_str(&p))
+                        .transpose()
+                        .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+                    if let Some(ChangeBody::Customer { id: local, .. }) = change.map(|c| c.body) {
+                        if local != *target {
+                            tx.execute(
+                                "UPDATE customers SET merged_into = ?1 WHERE id = ?2",
+                                (target.to_string(), local.to_string()),
+                            )?;
+                            tx.execute(
+                                "UPDATE sales SET customer_id = ?1 WHERE customer_id = ?2",
+                                (target.to_string(), local.to_string()),
+                            )?;
+                        }
+                    }
+                    done.merged += tx.execute("DELETE FROM outbox WHERE change_id = ?1", [&id])?;
+                }
+                ChangeOutcome::Rejected { errors } => {
+                    done.rejected += tx.execute(
+                        "UPDATE outbox SET state = 'rejected', rejection = ?2 WHERE change_id = ?1",
+                        (&id, serde_json::to_string(errors).expect("errors serialise")),
+                    )?;
+                }
+            }
+        }
+        tx.commit()?;
+        Ok(done)
+    }
+
+    /// Where the next pull starts (0 for a new terminal).
+    pub fn pull_cursor(&self) -> Result<i64> {
+        Ok(state_get(&self.conn, "pull_cursor")?.and_then(|s| s.parse().ok()).unwrap_or(0))
+    }
+
+    /// Applies one pulled page and stores its cursor in the same transaction, so a crash never
+    /// leaves the cursor ahead of the data (or the data ahead of the cursor).
+    pub fn apply_pull(&mut self, items: &[PulledItem], cursor: i64) -> Result<()> {
+        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let mut newest = self.clock.last();
+        for item in items {
+            match item {
+                PulledItem::Customer { customer } => newest = newest.max(apply_remote_customer(&tx, customer)?),
+                PulledItem::Sale { sale } => insert_sale(&tx, sale)?,
+                PulledItem::Preferences { customer_id, preferences, clocks } => {
+                    let (local, local_clocks) = stored_preferences(&tx, *customer_id)?.unwrap_or_default();
+                    let joined = join(
+                        &record_fields(&local, &PREFERENCE_FIELDS, &local_clocks),
+                        &record_fields(preferences, &PREFERENCE_FIELDS, clocks),
+                    );
+                    let merged = with_fields(&local, &PREFERENCE_FIELDS, &joined)
+                        .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+                    let merged_clocks: BTreeMap<String, Hlc> =
+                        joined.iter().map(|(f, s)| (f.clone(), s.clock)).collect();
+                    newest = newest.max(merged_clocks.values().copied().max().unwrap_or(Hlc::ZERO));
+                    store_preferences(&tx, *customer_id, &merged, &merged_clocks)?;
+                }
+            }
+        }
+        state_set(&tx, "pull_cursor", &cursor.to_string())?;
+        let mut clock = self.clock.clone();
+        // Later local writes must order after everything pulled. A clock too far ahead was
+        // already restamped by the server, so a refusal here only means "ignore it".
+        let _ = clock.observe(newest, Utc::now().timestamp_millis().max(0) as u64);
+        state_set(&tx, "hlc", &clock.last().to_string())?;
+        tx.commit()?;
+        self.clock = clock;
+        Ok(())
+    }
+
+    /// Applies customers from elsewhere (bulk load, tests) as a pull without a cursor would.
+    pub fn apply_remote_customers(&mut self, customers: &[pos_core::Customer]) -> Result<()> {
+        let cursor = self.pull_cursor()?;
+        let items: Vec<PulledItem> =
+            customers.iter().map(|c| PulledItem::Customer { customer: Box::new(c.clone()) }).collect();
+        self.apply_pull(&items, cursor)
+    }
+
+    /// Takes (or renews) the uploader lease for `owner` until `until`, unless another live
+    /// owner holds it. One uploader per terminal, even across processes; a crashed holder's
+    /// lease simply runs out.
+    pub fn acquire_uploader_lease(&mut self, owner: &str, until: DateTime<Utc>) -> Result<bool> {
+        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let now = Utc::now();
+        let held = state_get(&tx, "uploader_lease")?.and_then(|s| {
+            let (who, expiry) = s.split_once('|')?;
+            Some((who.to_owned(), DateTime::parse_from_rfc3339(expiry).ok()?.with_timezone(&Utc)))
+        });
+        let free = held.as_ref().is_none_or(|(who, expiry)| who == owner || *expiry <= now);
+        if free {
+            state_set(&tx, "uploader_lease", &format!("{owner}|{}", until.to_rfc3339()))?;
+        }
+        tx.commit()?;
+        Ok(free)
+    }
+
+    pub fn release_uploader_lease(&mut self, owner: &str) -> Result<()> {
+        self.conn.execute("DELETE FROM sync_state WHERE key = 'uploader_lease' AND value LIKE ?1 || '|%'", [owner])?;
+        Ok(())
+    }
+
+    /// Records when the last successful sync finished.
+    pub fn note_synced(&self, at: DateTime<Utc>) -> Result<()> {
+        state_set(&self.conn, "last_sync_at", &at.to_rfc3339())
+    }
+
+    pub fn last_synced(&self) -> Result<Option<DateTime<Utc>>> {
+        Ok(state_get(&self.conn, "last_sync_at")?
+            .and_then(|s| DateTime::parse_from_rfc3339(&s).ok())
+            .map(|t| t.with_timezone(&Utc)))
+    }
+
+    /// Every live customer, by id: what convergence checks compare with the server.
+    pub fn live_customers(&self) -> Result<Vec<pos_core::Customer>> {
+        let mut stmt = self.conn.prepare(&format!(
+            "SELECT {} FROM customers WHERE merged_into IS NULL ORDER BY id",
+            crate::rows::CUSTOMER_COLUMNS
+        ))?;
+        let rows = stmt.query_map([], crate::rows::customer_from_row)?.collect::<rusqlite::Result<_>>()?;
+        Ok(rows)
+    }
+}

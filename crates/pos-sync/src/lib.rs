@@ -1,0 +1,229 @@
+//! The terminal's sync client. A round pushes the outbox oldest first in batches (customers are
+//! queued before the sales that reference them, so order is enough), applies each answer, then
+//! pulls pages until the terminal has everything. The loop repeats on a timer, retries failures
+//! with exponential backoff and jitter, and holds the store's uploader lease so only one
+//! uploader runs per terminal.
+
+use chrono::Utc;
+use pos_core::wire::{PullResponse, PushRequest, PushResponse};
+use pos_store::{Store, StoreError};
+use serde::{Deserialize, Serialize};
+use std::time::Duration;
+use uuid::Uuid;
+
+/// Changes per push request.
+pub const PUSH_BATCH: u32 = 500;
+/// Rows per pull page.
+pub const PULL_PAGE: i64 = 1_000;
+
+#[derive(Debug, thiserror::Error)]
+pub enum SyncError {
+    #[error("server unreachable: {0}")]
+    Network(#[from] reqwest::Error),
+    #[error("server answered {status}: {body}")]
+    Server { status: u16, body: String },
+    #[error("the server refused this terminal's credential")]
+    Unauthorized,
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("another uploader holds this terminal's lease")]
+    Busy,
+}
+
+impl SyncError {
+    /// Whether trying again later may succeed.
+    pub fn is_transient(&self) -> bool {
+        match self {
+            SyncError::Network(_) | SyncError::Busy => true,
+            SyncError::Server { status, .. } => *status >= 500 || *status == 429,
+            SyncError::Unauthorized | SyncError::Store(_) => false,
+        }
+    }
+}
+
+/// What the server gives a terminal that registers.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Registration {
+    pub device_id: Uuid,
+    pub organization_id: Uuid,
+    pub branch_id: Option<Uuid>,
+    pub credential: String,
+}
+
+/// HTTP access to one sync server with one device credential.
+#[derive(Debug, Clone)]
+pub struct SyncClient {
+    http: reqwest::Client,
+    base: String,
+    credential: String,
+}
+
+fn http() -> reqwest::Client {
+    reqwest::Client::builder()
+        .connect_timeout(Duration::from_secs(5))
+        .timeout(Duration::from_secs(60))
+        .build()
+        .expect("HTTP client")
+}
+
+async fn check(res: reqwest::Response) -> Result<reqwest::Response, SyncError> {
+    let status = res.status();
+    if status == reqwest::StatusCode::UNAUTHORIZED {
+        return Err(SyncError::Unauthorized);
+    }
+    if !status.is_success() {
+        let body = res.text().await.unwrap_or_default();
+        return Err(SyncError::Server { status: status.as_u16(), body });
+    }
+    Ok(res)
+}
+
+/// Registers this terminal, known by `device_id` (the id its changes carry), with a one-time
+/// code an admin issued.
+pub async fn register(base: &str, code: &str, name: &str, device_id: Uuid) -> Result<Registration, SyncError> {
+    let body = serde_json::json!({ "code": code, "name": name, "device_id": device_id });
+    let res = http().post(format!("{}/api/v1/devices/register", base.trim_end_matches('/'))).json(&body).send().await?;
+    Ok(check(res).await?.json().await?)
+}
+
+impl SyncClient {
+    pub fn new(base: &str, credential: &str) -> Self {
+        Self { http: http(), base: base.trim_end_matches('/').to_owned(), credential: credential.to_owned() }
+    }
+
+    pub async fn push(&self, request: &PushRequest) -> Result<PushResponse, SyncError> {
+        let res = self
+            .http
+            .post(format!("{}/api/v1/sync/push", self.base))
+            .header("authorization", format!("Device {}", self.credential))
+            .json(request)
+            .send()
+            .await?;
+        Ok(check(res).await?.json().await?)
+    }
+
+    pub async fn pull(&self, cursor: i64) -> Result<PullResponse, SyncError> {
+        let res = self
+            .http
+            .get(format!("{}/api/v1/sync/pull", self.base))
+            .query(&[("cursor", cursor), ("limit", PULL_PAGE)])
+            .header("authorization", format!("Device {}", self.credential))
+            .send()
+            .await?;
+        Ok(check(res).await?.json().await?)
+    }
+}
+
+/// What one round did.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct SyncReport {
+    pub pushed: usize,
+    pub acknowledged: usize,
+    pub merged: usize,
+    pub rejected: usize,
+    pub pulled: usize,
+    pub pending: u64,
+}
+
+/// One round: push everything pending, then pull until up to date. An entry leaves the outbox
+/// only with the server's answer for it; a failure part-way leaves the rest for the next round.
+pub async fn sync_once(store: &mut Store, client: &SyncClient, owner: &str) -> Result<SyncReport, SyncError> {
+    if !store.acquire_uploader_lease(owner, Utc::now() + chrono::Duration::minutes(2))? {
+        return Err(SyncError::Busy);
+    }
+    let result = round(store, client).await;
+    store.release_uploader_lease(owner)?;
+    result
+}
+
+async fn round(store: &mut Store, client: &SyncClient) -> Result<SyncReport, SyncError> {
+    let mut report = SyncReport::default();
+    loop {
+        let batch = store.pending_changes(PUSH_BATCH)?;
+        if batch.is_empty() {
+            break;
+        }
+        let request = PushRequest { changes: batch.iter().map(|e| e.change.clone()).collect() };
+        let answer = client.push(&request).await?;
+        let applied = store.apply_push_results(&answer.results)?;
+        report.pushed += batch.len();
+        report.acknowledged += applied.acknowledged;
+        report.merged += applied.merged;
+        report.rejected += applied.rejected;
+        if applied.acknowledged + applied.merged + applied.rejected == 0 {
+            // The server answered none of what we sent: stop rather than spin.
+            break;
+        }
+    }
+    loop {
+        let page = client.pull(store.pull_cursor()?).await?;
+        report.pulled += page.items.len();
+        store.apply_pull(&page.items, page.cursor)?;
+        if !page.has_more {
+            break;
+        }
+    }
+    store.note_synced(Utc::now())?;
+    report.pending = store.pending_count()?;
+    Ok(report)
+}
+
+/// Delay before retry `attempt` (1-based): 1 s doubling to a 60 s ceiling, each ±25 % at random
+/// so terminals that lost the network together do not return in step.
+pub fn backoff(attempt: u32) -> Duration {
+    let base = 1_000u64.saturating_mul(1 << attempt.saturating_sub(1).min(6)).min(60_000);
+    let mut r = [0u8; 2];
+    let _ = getrandom::fill(&mut r);
+    let spread = u64::from(u16::from_le_bytes(r)) % (base / 2 + 1);
+    Duration::from_millis(base - base / 4 + spread)
+}
+
+/// Syncs every `interval`, and after a failure retries with [`backoff`] until it succeeds.
+/// `on_round` sees each result (the desktop app turns them into status events). Stops when
+/// `stop` resolves.
+pub async fn run_loop(
+    store: &mut Store,
+    client: &SyncClient,
+    interval: Duration,
+    mut on_round: impl FnMut(&Result<SyncReport, SyncError>),
+    stop: impl std::future::Future<Output = ()>,
+) {
+    let owner = format!("loop-{}", Uuid::now_v7());
+    tokio::pin!(stop);
+    let mut failures = 0u32;
+    loop {
+        let result = sync_once(store, client, &owner).await;
+        on_round(&result);
+        let wait = match &result {
+            Ok(_) => {
+                failures = 0;
+                interval
+            }
+            Err(e) if e.is_transient() => {
+                failures += 1;
+                backoff(failures)
+            }
+            Err(_) => interval.max(Duration::from_secs(30)),
+        };
+        tokio::select! {
+            _ = &mut stop => return,
+            _ = tokio::time::sleep(wait) => {}
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_grows_to_a_ceiling_with_jitter() {
+        for attempt in 1..20 {
+            let d = backoff(attempt).as_millis() as u64;
+            let base = (1_000u64 << (attempt - 1).min(6)).min(60_000);
+            assert!(d >= base * 3 / 4 && d <= base * 5 / 4, "attempt {attempt}: {d} ms vs base {base}");
+        }
+        let samples: std::collections::HashSet<_> = (0..20).map(|_| backoff(5)).collect();
+        assert!(samples.len() > 1, "jitter varies the delay");
+    }
+}

@@ -1,0 +1,145 @@
+//! Sync end to end: a real `sync-server` on a loopback port, real terminal stores on disk driven
+//! through the `pos-terminal` binary (and, where a test must cut a push short, the sync client
+//! library). DESIGN.md I1 (no duplicates), I2 (nothing lost) and I3 (convergence).
+
+use pos_e2e::{organisation_with_codes, postgres_url, Server, Terminal};
+use serde_json::Value;
+use std::collections::BTreeMap;
+
+fn registered(server: &Server, code: &str, name: &str) -> Terminal {
+    let t = Terminal::new();
+    t.ok(&["register", "--server", &server.url, "--code", code, "--name", name]);
+    t
+}
+
+/// Live customers of a terminal by id, without field clocks (compared across terminals).
+fn live(t: &Terminal) -> BTreeMap<String, Value> {
+    let page = t.ok(&["search", "--page-size", "200"]);
+    page["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            let mut c = c.clone();
+            c.as_object_mut().unwrap().remove("clocks");
+            c.as_object_mut().unwrap().remove("updated_at");
+            (c["id"].as_str().unwrap().to_owned(), c)
+        })
+        .collect()
+}
+
+#[test]
+fn two_terminals_capture_the_same_person_offline_and_end_with_one_customer() {
+    let server = Server::sqlite();
+    let (_org, codes) = organisation_with_codes(&server.database_url, 2);
+    let a = registered(&server, &codes[0], "Caja 1");
+    let b = registered(&server, &codes[1], "Caja 2");
+    // Offline, each captures the same person, written differently.
+    a.ok(&["add", "--name", "José", "--surname", "Pérez", "--phone", "0414-123.45.67", "--city", "Caracas"]);
+    b.ok(&["add", "--name", "jose", "--surname", "perez", "--phone", "+58 414 1234567", "--email", "JOSE@correo.com"]);
+    assert_eq!(a.ok(&["sync"])["acknowledged"], 1);
+    let report = b.ok(&["sync"]);
+    assert_eq!(report["merged"], 1, "the second capture merges into the first: {report}");
+    a.ok(&["sync"]);
+    let (on_a, on_b) = (live(&a), live(&b));
+    assert_eq!(on_a.len(), 1);
+    assert_eq!(on_a, on_b, "both terminals hold the same customer with the same fields");
+    let only = on_a.values().next().unwrap();
+    assert_eq!((only["city"].as_str(), only["email"].as_str()), (Some("Caracas"), Some("jose@correo.com")));
+    assert_eq!(a.ok(&["outbox"])["pending"], 0);
+}
+
+#[test]
+fn a_cross_key_match_merges_by_phone_and_opens_a_review_item() {
+    let server = Server::sqlite();
+    let (org, codes) = organisation_with_codes(&server.database_url, 2);
+    let a = registered(&server, &codes[0], "Caja 1");
+    let b = registered(&server, &codes[1], "Caja 2");
+    let by_phone = a.ok(&["add", "--name", "Ana", "--surname", "Rojas", "--phone", "0412-111.11.11"]);
+    let by_email = a.ok(&["add", "--name", "Ana", "--surname", "Rojas", "--email", "ana@x.com"]);
+    a.ok(&["sync"]);
+    // Terminal B never saw either and captures both keys on one record.
+    b.ok(&["add", "--name", "Ana", "--surname", "Rojas", "--phone", "04121111111", "--email", "ana@x.com"]);
+    assert_eq!(b.ok(&["sync"])["merged"], 1);
+    let reviews = server.admin(&["review-items", "--org", &org]);
+    assert_eq!(reviews.as_array().unwrap().len(), 1, "{reviews}");
+    assert_eq!(reviews[0]["customer_a"], by_phone["id"]);
+    assert_eq!(reviews[0]["customer_b"], by_email["id"]);
+    assert_eq!(reviews[0]["match_key"], "email");
+    let on_b = live(&b);
+    assert_eq!(on_b.len(), 2, "phone customer and email customer stay apart until a manager merges them");
+    assert_eq!(on_b[by_phone["id"].as_str().unwrap()]["email"], Value::Null);
+}
+
+#[test]
+fn captures_made_while_the_server_is_down_arrive_when_it_returns() {
+    let mut server = Server::sqlite();
+    let (_org, codes) = organisation_with_codes(&server.database_url, 2);
+    let t = registered(&server, &codes[0], "Caja 1");
+    server.stop();
+    let eva = t.ok(&["add", "--name", "Eva", "--surname", "Luna", "--phone", "0416-555.12.34"]);
+    t.ok(&["sale", "--phone", "0416-555.12.34", "--name", "Eva", "--surname", "Luna", "--total", "10"]);
+    let offline = t.run(&["sync"]);
+    assert_eq!(offline.code, 3, "an unreachable server is a transient failure: {:?}", offline.stderr);
+    assert_eq!(offline.stderr["error"]["kind"], "offline");
+    assert_eq!(t.ok(&["outbox"])["pending"], 2, "the customer and the sale wait in the outbox");
+
+    server.restart();
+    let report = t.ok(&["sync"]);
+    assert_eq!((report["acknowledged"].as_u64(), report["pending"].as_u64()), (Some(2), Some(0)), "{report}");
+    // A terminal registered afterwards bootstraps the customer and the sale by pulling.
+    let other = registered(&server, &codes[1], "Caja 2");
+    other.ok(&["sync"]);
+    let shown = other.ok(&["show", eva["id"].as_str().unwrap()]);
+    assert_eq!(shown["customer"]["phone"], "+584165551234");
+    assert_eq!(shown["sales_summary"]["purchase_count"], 1);
+}
+
+#[test]
+fn twenty_terminals_through_two_servers_on_postgres_converge_without_duplicates() {
+    let db = postgres_url();
+    let servers = [Server::start(&db), Server::start(&db)];
+    let (_org, codes) = organisation_with_codes(&db, 21);
+    let terminals: Vec<Terminal> =
+        (0..20).map(|i| registered(&servers[i % 2], &codes[i], &format!("Caja {i}"))).collect();
+    // Thirty people; each terminal captures twelve of them, overlapping with its neighbours,
+    // in its own written forms.
+    for (i, t) in terminals.iter().enumerate() {
+        for k in 0..12 {
+            let person = (i * 3 + k) % 30;
+            let phone =
+                if (i + k) % 2 == 0 { format!("0424-700.00.{person:02}") } else { format!("+58 424 70000{person:02}") };
+            t.ok(&[
+                "add",
+                "--name",
+                &format!("Persona{person}"),
+                "--surname",
+                "Prueba",
+                "--phone",
+                &phone,
+                "--notes",
+                &format!("caja {i}"),
+            ]);
+        }
+    }
+    // All terminals sync at once, then once more each to pull what the others pushed.
+    let handles: Vec<_> = terminals.iter().map(|t| t.spawn(&["sync"])).collect();
+    for h in handles {
+        let out = h.wait_with_output().unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    }
+    for t in &terminals {
+        t.ok(&["sync"]);
+    }
+    let fresh = registered(&servers[0], &codes[20], "Nueva");
+    fresh.ok(&["sync"]);
+    let central = live(&fresh);
+    assert_eq!(central.len(), 30, "one customer per person (I1)");
+    let phones: std::collections::BTreeSet<_> =
+        central.values().map(|c| c["phone"].as_str().unwrap().to_owned()).collect();
+    assert_eq!(phones.len(), 30);
+    for (i, t) in terminals.iter().enumerate() {
+        assert_eq!(t.ok(&["outbox"])["pending"], 0, "terminal {i} has nothing left to push (I2)");
+        assert_eq!(live(t), central, "terminal {i} equals the central state (I3)");
+    }
+}
