@@ -151,9 +151,13 @@ async fn registration_codes_work_once() {
         let db = &b.state.db;
         let code = format!("c-{}", Uuid::now_v7());
         db.create_registration_code(&code, b.org, None, Utc::now() + Duration::days(1)).await.unwrap();
-        let device = db.register_device(&code, Uuid::now_v7(), "Caja 1", "secret-hash").await.unwrap().expect("first use");
+        let device =
+            db.register_device(&code, Uuid::now_v7(), "Caja 1", "secret-hash").await.unwrap().expect("first use");
         assert_eq!(device.organization_id, b.org);
-        assert!(db.register_device(&code, Uuid::now_v7(), "Caja 2", "other").await.unwrap().is_none(), "second use refused");
+        assert!(
+            db.register_device(&code, Uuid::now_v7(), "Caja 2", "other").await.unwrap().is_none(),
+            "second use refused"
+        );
         assert!(db.revoke_device(b.org, device.id).await.unwrap());
         assert!(db.device(device.id).await.unwrap().unwrap().revoked);
     }
