@@ -1,12 +1,10 @@
 # One command runs the product, one runs every test. Each installs what it needs first.
-#   make run    – the product as far as it exists (today: the terminal store with demo data and
-#                 the interactive counter lookup)
+#   make run    – the product as far as it exists: a sync server on embedded SQLite with the demo
+#                 organisation, and a registered terminal at the interactive counter
 #   make test   – formatting, clippy and every test in the workspace
 #   make bench  – the lookup benchmark on 1,000,000 generated customers
 
 CARGO ?= cargo
-RUN_DB ?= $(HOME)/.local/share/pos-terminal/demo.db
-DEMO_CUSTOMERS ?= 100000
 
 .PHONY: run test bench setup check lint fmt
 
@@ -14,12 +12,8 @@ setup:
 	@scripts/setup.sh
 
 run: setup
-	$(CARGO) build --release -p pos-terminal
-	@if [ ! -f "$(RUN_DB)" ]; then \
-		echo "Loading $(DEMO_CUSTOMERS) demo customers into $(RUN_DB)…"; \
-		target/release/pos-terminal --db "$(RUN_DB)" seed-demo --count $(DEMO_CUSTOMERS) >/dev/null; \
-	fi
-	target/release/pos-terminal --db "$(RUN_DB)" counter
+	$(CARGO) build --release -p pos-terminal -p sync-server
+	scripts/run.sh
 
 test: setup lint
 	$(CARGO) test --workspace --locked
@@ -33,3 +27,4 @@ fmt:
 
 bench: setup
 	$(CARGO) bench -p pos-store --bench lookup
+	$(CARGO) bench -p sync-server --bench merge

@@ -1,29 +1,49 @@
 #!/usr/bin/env bash
-# Installs what the project needs on a fresh Debian machine that has the Rust toolchain.
-# Idempotent and quiet when everything is already there. Grows with the product: the sync server
-# (PostgreSQL) and the desktop app (WebKitGTK, Xvfb, tauri-driver) add their needs here.
+# Installs and starts what the project needs on a fresh Debian machine that has the Rust
+# toolchain. Idempotent and quiet when everything is already there.
+#   - rustfmt and clippy
+#   - a C compiler (bundled SQLite)
+#   - PostgreSQL on 127.0.0.1:5432 with a `test` database the `postgres` user reaches without a
+#     password (the storage tests run on it as well as on SQLite)
 set -euo pipefail
 
 need_cmd() { command -v "$1" >/dev/null 2>&1; }
+as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
+apt_updated=""
+apt_install() {
+    if [ -z "$apt_updated" ]; then as_root apt-get update -qq; apt_updated=1; fi
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$@" >/dev/null
+}
 
 if ! need_cmd cargo; then
     echo "setup: cargo is missing; install the Rust toolchain (rustup) first." >&2
     exit 1
 fi
+cargo fmt --version >/dev/null 2>&1 || rustup component add rustfmt
+cargo clippy --version >/dev/null 2>&1 || rustup component add clippy
+need_cmd cc || apt_install build-essential pkg-config
 
-# rustfmt and clippy ship with rustup's default profile; add them where a minimal one is used.
-for component in rustfmt clippy; do
-    if ! cargo "${component/rustfmt/fmt}" --version >/dev/null 2>&1; then
-        rustup component add "$component"
+# --- PostgreSQL -------------------------------------------------------------------------------
+pg_up() { (exec 3<>/dev/tcp/127.0.0.1/5432) 2>/dev/null; }
+if ! pg_up; then
+    if ! need_cmd pg_ctlcluster; then
+        echo "setup: installing PostgreSQL" >&2
+        apt_install postgresql postgresql-client
+        fresh_install=1
     fi
-done
-
-# C toolchain for the bundled SQLite.
-if ! need_cmd cc; then
-    apt_install=(build-essential pkg-config)
-    if [ "$(id -u)" -eq 0 ]; then
-        apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${apt_install[@]}"
-    else
-        sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${apt_install[@]}"
+    version=$(ls /etc/postgresql | sort -V | tail -n 1)
+    if [ -n "${fresh_install:-}" ]; then
+        # A test machine: let local connections in without a password, as the tests expect.
+        hba=/etc/postgresql/$version/main/pg_hba.conf
+        as_root sed -i -E 's/^(host\s+all\s+all\s+(127\.0\.0\.1\/32|::1\/128)\s+)\S+/\1trust/' "$hba"
+        as_root sed -i -E 's/^(local\s+all\s+postgres\s+)\S+/\1trust/' "$hba"
+    fi
+    as_root pg_ctlcluster --skip-systemctl-redirect "$version" main start || true
+    for _ in $(seq 1 30); do pg_up && break; sleep 1; done
+    pg_up || { echo "setup: PostgreSQL did not start on 127.0.0.1:5432" >&2; exit 1; }
+fi
+if need_cmd psql; then
+    if ! psql -h 127.0.0.1 -U postgres -d postgres -tAc "SELECT 1 FROM pg_database WHERE datname = 'test'" | grep -q 1; then
+        psql -h 127.0.0.1 -U postgres -d postgres -qc "CREATE DATABASE test"
     fi
 fi

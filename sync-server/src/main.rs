@@ -67,6 +67,16 @@ enum Admin {
     },
     /// Creates the demo organisation (once) and prints how to sign in and register a terminal.
     Demo,
+    /// Loads generated customers into an organisation through the central merge, as if a
+    /// terminal had pushed them (demo data; the terminal then bootstraps them by pulling).
+    SeedDemo {
+        #[arg(long)]
+        org: Uuid,
+        #[arg(long, default_value_t = 10_000)]
+        count: u64,
+        #[arg(long, default_value_t = 7)]
+        seed: u64,
+    },
     /// Open review items (suspected duplicates) of an organisation.
     ReviewItems {
         #[arg(long)]
@@ -111,6 +121,21 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
         }
         Command::Admin(Admin::IssueCode { org, branch, days }) => {
             println!("{}", json!({ "code": issue_registration_code(&state, org, branch, days).await? }))
+        }
+        Command::Admin(Admin::SeedDemo { org, count, seed }) => {
+            let device = Uuid::now_v7();
+            let mut loaded = 0;
+            for lo in (0..count).step_by(sync_server::routes::MAX_PUSH) {
+                let changes: Vec<_> = (lo..(lo + sync_server::routes::MAX_PUSH as u64).min(count))
+                    .map(|i| {
+                        let mut c = pos_demo::customer(seed, i);
+                        c.organization_id = org;
+                        pos_demo::as_change(&c, device)
+                    })
+                    .collect();
+                loaded += db.push(org, device, &changes, &state.clock).await?.results.len();
+            }
+            println!("{}", json!({ "loaded": loaded }));
         }
         Command::Admin(Admin::ReviewItems { org }) => {
             println!("{}", serde_json::to_string(&db.open_review_items(org).await?)?)

@@ -244,6 +244,15 @@ pub fn customer(seed: u64, i: u64) -> Customer {
     }
 }
 
+/// A generated customer as the change a terminal would push to create it.
+pub fn as_change(customer: &Customer, device: Uuid) -> pos_core::wire::Change {
+    pos_core::wire::Change {
+        change_id: Uuid::now_v7(),
+        device_id: device,
+        body: pos_core::wire::ChangeBody::Customer { id: customer.id, fields: customer.to_fields() },
+    }
+}
+
 /// The national written form a cashier would type for an E.164 Venezuelan number:
 /// `+584141234567` → `0414-123.45.67`.
 pub fn national_phone(e164: &str) -> String {

@@ -367,6 +367,31 @@ impl Db {
         Ok(PullResponse { items: items.into_iter().map(|(_, item)| item).collect(), cursor: next, has_more })
     }
 
+    /// A plain batched INSERT of customer rows in one transaction, without the merge: the
+    /// baseline the merge benchmark compares with.
+    #[doc(hidden)]
+    pub async fn plain_insert_customers(&self, org: Uuid, customers: &[Customer]) -> DbResult<()> {
+        let mut tx = self.pool.begin().await?;
+        for c in customers {
+            sqlx::query(self.sql(
+                "INSERT INTO customers (organization_id, id, seq, phone, email, identification, passport_number, merged_into, is_active, created_at, data) \
+                 VALUES ($1, $2, 0, $3, $4, $5, $6, NULL, 1, $7, $8)",
+            ))
+            .bind(org.to_string())
+            .bind(c.id.to_string())
+            .bind(c.phone.clone())
+            .bind(c.email.clone())
+            .bind(c.identification.clone())
+            .bind(c.passport_number.clone())
+            .bind(ts(&c.created_at))
+            .bind(serde_json::to_string(c).expect("customers serialise"))
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
     /// Open review items of an organisation, oldest first.
     pub async fn open_review_items(&self, org: Uuid) -> DbResult<Vec<ReviewItem>> {
         let rows = sqlx::query(self.sql("SELECT id, customer_a, customer_b, match_key, created_at FROM review_items WHERE organization_id = $1 AND status = 'open' ORDER BY created_at, id"))
