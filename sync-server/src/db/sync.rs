@@ -14,6 +14,42 @@ use uuid::Uuid;
 
 const MAX_ATTEMPTS: usize = 8;
 
+/// A bound value: the store's columns are text or integers.
+enum Val {
+    Text(Option<String>),
+    Int(i64),
+}
+
+impl Val {
+    fn text(v: impl ToString) -> Val {
+        Val::Text(Some(v.to_string()))
+    }
+}
+
+const CUSTOMER_INSERT: &str =
+    "INSERT INTO customers (organization_id, id, seq, phone, email, identification, passport_number, \
+     merged_into, is_active, created_at, data)";
+const CUSTOMER_UPSERT: &str =
+    "ON CONFLICT (organization_id, id) DO UPDATE SET seq = excluded.seq, phone = excluded.phone, \
+     email = excluded.email, identification = excluded.identification, passport_number = excluded.passport_number, \
+     merged_into = excluded.merged_into, is_active = excluded.is_active, data = excluded.data";
+
+fn customer_row(org: Val, seq: Val, c: &Customer) -> Vec<Val> {
+    vec![
+        org,
+        Val::text(c.id),
+        seq,
+        Val::Text(c.phone.clone()),
+        Val::Text(c.email.clone()),
+        Val::Text(c.identification.clone()),
+        Val::Text(c.passport_number.clone()),
+        Val::Text(c.merged_into.map(|m| m.to_string())),
+        Val::Int(i64::from(c.is_active)),
+        Val::Text(Some(ts(&c.created_at))),
+        Val::Text(Some(serde_json::to_string(c).expect("customers serialise"))),
+    ]
+}
+
 /// "These two customers may be the same person."
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ReviewItem {
@@ -226,6 +262,43 @@ impl Db {
         Ok(PushResponse { results: plan.results })
     }
 
+    /// Inserts `rows` with multi-row `INSERT … VALUES (…), (…)` statements: one round trip per
+    /// few hundred rows instead of one per row, which is most of a push's cost.
+    async fn insert_rows(
+        &self,
+        tx: &mut Transaction<'_, Any>,
+        head: &str,
+        tail: &str,
+        rows: Vec<Vec<Val>>,
+    ) -> DbResult<()> {
+        let Some(width) = rows.first().map(Vec::len) else { return Ok(()) };
+        // Both engines take tens of thousands of parameters; stay well under.
+        let per_statement = (20_000 / width).max(1);
+        for chunk in rows.chunks(per_statement) {
+            let mut values = Vec::with_capacity(chunk.len());
+            let mut n = 0;
+            for _ in chunk {
+                let row: Vec<String> = (0..width)
+                    .map(|_| {
+                        n += 1;
+                        format!("${n}")
+                    })
+                    .collect();
+                values.push(format!("({})", row.join(", ")));
+            }
+            let sql = self.sql(&format!("{head} VALUES {} {tail}", values.join(", ")));
+            let mut q = sqlx::query(sql);
+            for v in chunk.iter().flatten() {
+                q = match v {
+                    Val::Text(t) => q.bind(t.clone()),
+                    Val::Int(i) => q.bind(*i),
+                };
+            }
+            q.execute(&mut **tx).await?;
+        }
+        Ok(())
+    }
+
     async fn write_plan(&self, tx: &mut Transaction<'_, Any>, org: Uuid, device: Uuid, plan: &Plan) -> DbResult<()> {
         let rows = (plan.customers.len() + plan.preferences.len() + plan.sales.len()) as i64;
         let top: i64 = sqlx::query(self.sql("UPDATE organizations SET seq = seq + $1 WHERE id = $2 RETURNING seq"))
@@ -235,95 +308,134 @@ impl Db {
             .await?
             .try_get("seq")?;
         let mut seq = top - rows;
+        let mut next_seq = || {
+            seq += 1;
+            Val::Int(seq)
+        };
+        let org_text = || Val::Text(Some(org.to_string()));
         let now = ts(&Utc::now());
+
         // Tombstones first: they release keys before survivors take them.
-        let mut customers: Vec<&Customer> = plan.customers.iter().collect();
-        customers.sort_by_key(|c| c.merged_into.is_none());
-        for c in customers {
-            seq += 1;
-            sqlx::query(self.sql(
-                "INSERT INTO customers (organization_id, id, seq, phone, email, identification, passport_number, merged_into, is_active, created_at, data) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) \
-                 ON CONFLICT (organization_id, id) DO UPDATE SET seq = excluded.seq, phone = excluded.phone, email = excluded.email, \
-                 identification = excluded.identification, passport_number = excluded.passport_number, merged_into = excluded.merged_into, \
-                 is_active = excluded.is_active, data = excluded.data",
-            ))
-            .bind(org.to_string())
-            .bind(c.id.to_string())
-            .bind(seq)
-            .bind(c.phone.clone())
-            .bind(c.email.clone())
-            .bind(c.identification.clone())
-            .bind(c.passport_number.clone())
-            .bind(c.merged_into.map(|m| m.to_string()))
-            .bind(i64::from(c.is_active))
-            .bind(ts(&c.created_at))
-            .bind(serde_json::to_string(c).expect("customers serialise"))
-            .execute(&mut **tx)
+        let (tombstones, live): (Vec<&Customer>, Vec<&Customer>) =
+            plan.customers.iter().partition(|c| c.merged_into.is_some());
+        for group in [tombstones, live] {
+            let rows = group.iter().map(|c| customer_row(org_text(), next_seq(), c)).collect();
+            self.insert_rows(tx, CUSTOMER_INSERT, CUSTOMER_UPSERT, rows).await?;
+        }
+        let rows = plan
+            .preferences
+            .iter()
+            .map(|(customer_id, preferences, clocks)| {
+                let data = serde_json::to_string(&StoredPreferences {
+                    preferences: preferences.clone(),
+                    clocks: clocks.clone(),
+                })
+                .expect("preferences serialise");
+                vec![org_text(), Val::text(customer_id), next_seq(), Val::Text(Some(data))]
+            })
+            .collect();
+        self.insert_rows(
+            tx,
+            "INSERT INTO customer_preferences (organization_id, customer_id, seq, data)",
+            "ON CONFLICT (organization_id, customer_id) DO UPDATE SET seq = excluded.seq, data = excluded.data",
+            rows,
+        )
+        .await?;
+        let rows = plan
+            .sales
+            .iter()
+            .map(|sale| {
+                let data = serde_json::to_string(sale).expect("sales serialise");
+                vec![
+                    org_text(),
+                    Val::text(sale.id),
+                    next_seq(),
+                    Val::text(sale.customer_id),
+                    Val::Text(Some(ts(&sale.sold_at))),
+                    Val::Text(Some(data)),
+                ]
+            })
+            .collect();
+        self.insert_rows(tx, "INSERT INTO sales (organization_id, id, seq, customer_id, sold_at, data)", "", rows)
             .await?;
-        }
-        for (customer_id, preferences, clocks) in &plan.preferences {
-            seq += 1;
-            let data =
-                serde_json::to_string(&StoredPreferences { preferences: preferences.clone(), clocks: clocks.clone() })
-                    .expect("preferences serialise");
-            sqlx::query(self.sql(
-                "INSERT INTO customer_preferences (organization_id, customer_id, seq, data) VALUES ($1, $2, $3, $4) \
-                 ON CONFLICT (organization_id, customer_id) DO UPDATE SET seq = excluded.seq, data = excluded.data",
-            ))
-            .bind(org.to_string())
-            .bind(customer_id.to_string())
-            .bind(seq)
-            .bind(data)
-            .execute(&mut **tx)
-            .await?;
-        }
-        for sale in &plan.sales {
-            seq += 1;
-            sqlx::query(self.sql("INSERT INTO sales (organization_id, id, seq, customer_id, sold_at, data) VALUES ($1, $2, $3, $4, $5, $6)"))
-                .bind(org.to_string())
-                .bind(sale.id.to_string())
-                .bind(seq)
-                .bind(sale.customer_id.to_string())
-                .bind(ts(&sale.sold_at))
-                .bind(serde_json::to_string(sale).expect("sales serialise"))
-                .execute(&mut **tx)
-                .await?;
-        }
-        for (change_id, outcome) in &plan.applied {
-            sqlx::query(self.sql("INSERT INTO applied_changes (organization_id, change_id, device_id, outcome, applied_at) VALUES ($1, $2, $3, $4, $5)"))
-                .bind(org.to_string())
-                .bind(change_id.to_string())
-                .bind(device.to_string())
-                .bind(serde_json::to_string(outcome).expect("outcomes serialise"))
-                .bind(&now)
-                .execute(&mut **tx)
-                .await?;
-        }
-        for review in &plan.reviews {
-            sqlx::query(self.sql("INSERT INTO review_items (organization_id, id, customer_a, customer_b, match_key, status, created_at) VALUES ($1, $2, $3, $4, $5, 'open', $6)"))
-                .bind(org.to_string())
-                .bind(Uuid::now_v7().to_string())
-                .bind(review.customer_a.to_string())
-                .bind(review.customer_b.to_string())
-                .bind(review.key.field())
-                .bind(&now)
-                .execute(&mut **tx)
-                .await?;
-        }
-        for merge in &plan.merges {
-            sqlx::query(self.sql("INSERT INTO merge_log (organization_id, id, target_id, source_id, change_id, data, merged_at, merged_by) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"))
-                .bind(org.to_string())
-                .bind(Uuid::now_v7().to_string())
-                .bind(merge.target_id.to_string())
-                .bind(merge.source_id.to_string())
-                .bind(merge.change_id.to_string())
-                .bind(serde_json::to_string(&merge.data).expect("fields serialise"))
-                .bind(&now)
-                .bind(format!("device:{device}"))
-                .execute(&mut **tx)
-                .await?;
-        }
+        let rows = plan
+            .applied
+            .iter()
+            .map(|(change_id, outcome)| {
+                let outcome = serde_json::to_string(outcome).expect("outcomes serialise");
+                vec![
+                    org_text(),
+                    Val::text(change_id),
+                    Val::text(device),
+                    Val::Text(Some(outcome)),
+                    Val::Text(Some(now.clone())),
+                ]
+            })
+            .collect();
+        self.insert_rows(
+            tx,
+            "INSERT INTO applied_changes (organization_id, change_id, device_id, outcome, applied_at)",
+            "",
+            rows,
+        )
+        .await?;
+        let rows = plan
+            .reviews
+            .iter()
+            .map(|r| {
+                let key = Val::Text(Some(r.key.field().to_owned()));
+                vec![
+                    org_text(),
+                    Val::text(Uuid::now_v7()),
+                    Val::text(r.customer_a),
+                    Val::text(r.customer_b),
+                    key,
+                    Val::Text(Some(now.clone())),
+                ]
+            })
+            .collect();
+        self.insert_rows(
+            tx,
+            "INSERT INTO review_items (organization_id, id, customer_a, customer_b, match_key, created_at)",
+            "",
+            rows,
+        )
+        .await?;
+        let rows = plan
+            .merges
+            .iter()
+            .map(|m| {
+                let data = serde_json::to_string(&m.data).expect("fields serialise");
+                vec![
+                    org_text(),
+                    Val::text(Uuid::now_v7()),
+                    Val::text(m.target_id),
+                    Val::text(m.source_id),
+                    Val::text(m.change_id),
+                    Val::Text(Some(data)),
+                    Val::Text(Some(now.clone())),
+                    Val::Text(Some(format!("device:{device}"))),
+                ]
+            })
+            .collect();
+        self.insert_rows(
+            tx,
+            "INSERT INTO merge_log (organization_id, id, target_id, source_id, change_id, data, merged_at, merged_by)",
+            "",
+            rows,
+        )
+        .await?;
+        Ok(())
+    }
+
+    /// A plain batched INSERT of customer rows in one transaction, without the merge: the
+    /// baseline the merge benchmark compares with.
+    #[doc(hidden)]
+    pub async fn plain_insert_customers(&self, org: Uuid, customers: &[Customer]) -> DbResult<()> {
+        let mut tx = self.pool.begin().await?;
+        let rows = customers.iter().map(|c| customer_row(Val::Text(Some(org.to_string())), Val::Int(0), c)).collect();
+        self.insert_rows(&mut tx, CUSTOMER_INSERT, "", rows).await?;
+        tx.commit().await?;
         Ok(())
     }
 
@@ -365,31 +477,6 @@ impl Db {
         items.truncate(limit as usize);
         let next = items.last().map_or(cursor, |(seq, _)| *seq);
         Ok(PullResponse { items: items.into_iter().map(|(_, item)| item).collect(), cursor: next, has_more })
-    }
-
-    /// A plain batched INSERT of customer rows in one transaction, without the merge: the
-    /// baseline the merge benchmark compares with.
-    #[doc(hidden)]
-    pub async fn plain_insert_customers(&self, org: Uuid, customers: &[Customer]) -> DbResult<()> {
-        let mut tx = self.pool.begin().await?;
-        for c in customers {
-            sqlx::query(self.sql(
-                "INSERT INTO customers (organization_id, id, seq, phone, email, identification, passport_number, merged_into, is_active, created_at, data) \
-                 VALUES ($1, $2, 0, $3, $4, $5, $6, NULL, 1, $7, $8)",
-            ))
-            .bind(org.to_string())
-            .bind(c.id.to_string())
-            .bind(c.phone.clone())
-            .bind(c.email.clone())
-            .bind(c.identification.clone())
-            .bind(c.passport_number.clone())
-            .bind(ts(&c.created_at))
-            .bind(serde_json::to_string(c).expect("customers serialise"))
-            .execute(&mut *tx)
-            .await?;
-        }
-        tx.commit().await?;
-        Ok(())
     }
 
     /// Open review items of an organisation, oldest first.
