@@ -280,29 +280,7 @@ impl<'a> Planner<'a> {
     }
 
     fn create(&mut self, change_id: Uuid, id: Uuid, fields: FieldMap) -> Outcome {
-        let mut candidate = Customer {
-            id,
-            organization_id: self.organization,
-            branch_id: None,
-            first_name: String::new(),
-            surname: String::new(),
-            phone: None,
-            email: None,
-            identification: None,
-            passport_number: None,
-            date_of_birth: None,
-            address: None,
-            city: None,
-            notes: None,
-            source: Default::default(),
-            service_type: None,
-            is_active: true,
-            last_activity: None,
-            created_at: self.now,
-            updated_at: self.now,
-            merged_into: None,
-            clocks: BTreeMap::new(),
-        };
+        let mut candidate = Customer::blank(id, self.organization, self.now);
         candidate.set_fields(&fields).map_err(|e| ValidationErrors::one(e.0, ErrorCode::InvalidChoice))?;
         // Captured when its fields were first written (the terminal's clock, already bounded by
         // `restamp`), not when the terminal came back online.

@@ -101,7 +101,51 @@ pub const MERGED_FIELDS: [&str; 15] = [
     "last_activity",
 ];
 
+/// The merged fields a person or another system supplies: all but the activity state.
+pub const CONTENT_FIELDS: [&str; 13] = [
+    "branch_id",
+    "first_name",
+    "surname",
+    "phone",
+    "email",
+    "identification",
+    "passport_number",
+    "date_of_birth",
+    "address",
+    "city",
+    "notes",
+    "source",
+    "service_type",
+];
+
 impl Customer {
+    /// An active customer with no data yet, created `at`; the caller sets its fields.
+    pub fn blank(id: Uuid, organization_id: Uuid, at: DateTime<Utc>) -> Customer {
+        Customer {
+            id,
+            organization_id,
+            branch_id: None,
+            first_name: String::new(),
+            surname: String::new(),
+            phone: None,
+            email: None,
+            identification: None,
+            passport_number: None,
+            date_of_birth: None,
+            address: None,
+            city: None,
+            notes: None,
+            source: Source::default(),
+            service_type: None,
+            is_active: true,
+            last_activity: None,
+            created_at: at,
+            updated_at: at,
+            merged_into: None,
+            clocks: BTreeMap::new(),
+        }
+    }
+
     /// `first_name surname`, seed 1's `full_name`.
     pub fn full_name(&self) -> String {
         match (self.first_name.is_empty(), self.surname.is_empty()) {

@@ -5,7 +5,7 @@ use crate::outbox::enqueue;
 use crate::rows::{customer_from_row, get_json, upsert_customer, CUSTOMER_COLUMNS};
 use crate::{DuplicateKey, Result, Store, StoreError, WriteCtx};
 use chrono::Utc;
-use pos_core::customer::MERGED_FIELDS;
+use pos_core::customer::{CONTENT_FIELDS, MERGED_FIELDS};
 use pos_core::merge::{join, merge_into, record_fields, with_fields, FieldMap, Stamped};
 use pos_core::preferences::PREFERENCE_FIELDS;
 use pos_core::wire::ChangeBody;
@@ -17,23 +17,6 @@ use rusqlite::{Connection, OptionalExtension};
 use serde::Serialize;
 use std::collections::BTreeMap;
 use uuid::Uuid;
-
-/// The fields a person or another system supplies (everything merged but activity state).
-const CONTENT_FIELDS: [&str; 13] = [
-    "first_name",
-    "surname",
-    "phone",
-    "email",
-    "identification",
-    "passport_number",
-    "date_of_birth",
-    "address",
-    "city",
-    "notes",
-    "source",
-    "service_type",
-    "branch_id",
-];
 
 /// The result of a find-or-create.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -121,29 +104,8 @@ pub(crate) fn write_fields(conn: &Connection, ctx: &WriteCtx, customer: &mut Cus
 /// Creates a customer from validated input and queues it.
 fn insert_new(conn: &Connection, ctx: &WriteCtx, valid: &ValidCustomer) -> Result<Customer> {
     let id = Uuid::now_v7();
-    let mut customer = Customer {
-        id,
-        organization_id: ctx.identity.organization_id,
-        branch_id: valid.branch_id.or(ctx.identity.branch_id),
-        first_name: String::new(),
-        surname: String::new(),
-        phone: None,
-        email: None,
-        identification: None,
-        passport_number: None,
-        date_of_birth: None,
-        address: None,
-        city: None,
-        notes: None,
-        source: valid.source,
-        service_type: None,
-        is_active: true,
-        last_activity: None,
-        created_at: ctx.now,
-        updated_at: ctx.now,
-        merged_into: None,
-        clocks: BTreeMap::new(),
-    };
+    let mut customer = Customer::blank(id, ctx.identity.organization_id, ctx.now);
+    customer.branch_id = valid.branch_id.or(ctx.identity.branch_id);
     let mut fields = content_fields(valid, ctx.hlc);
     fields.insert(
         "branch_id".into(),

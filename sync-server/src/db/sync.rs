@@ -88,6 +88,31 @@ fn is_retryable(e: &DbError) -> bool {
 }
 
 impl Db {
+    /// `SELECT {columns} FROM {table} WHERE organization_id = $1 AND {column} IN (values…)`, in
+    /// chunks that stay under both engines' parameter limits.
+    async fn select_in(
+        &self,
+        tx: &mut Transaction<'_, Any>,
+        org: Uuid,
+        select: &str,
+        column: &str,
+        values: &[String],
+    ) -> DbResult<Vec<AnyRow>> {
+        let mut out = Vec::new();
+        for chunk in values.chunks(500) {
+            let sql = self.sql(&format!(
+                "{select} WHERE organization_id = $1 AND {column} IN ({})",
+                placeholders(2, chunk.len())
+            ));
+            let mut q = sqlx::query(sql).bind(org.to_string());
+            for v in chunk {
+                q = q.bind(v);
+            }
+            out.extend(q.fetch_all(&mut **tx).await?);
+        }
+        Ok(out)
+    }
+
     async fn customers_where(
         &self,
         tx: &mut Transaction<'_, Any>,
@@ -95,21 +120,7 @@ impl Db {
         column: &str,
         values: &[String],
     ) -> DbResult<Vec<Customer>> {
-        let mut out = Vec::new();
-        for chunk in values.chunks(500) {
-            let sql = self.sql(&format!(
-                "SELECT data FROM customers WHERE organization_id = $1 AND {column} IN ({})",
-                placeholders(2, chunk.len())
-            ));
-            let mut q = sqlx::query(sql).bind(org.to_string());
-            for v in chunk {
-                q = q.bind(v);
-            }
-            for row in q.fetch_all(&mut **tx).await? {
-                out.push(decode(&row)?);
-            }
-        }
-        Ok(out)
+        self.select_in(tx, org, "SELECT data FROM customers", column, values).await?.iter().map(decode).collect()
     }
 
     /// Loads every row the batch can touch (see [`Snapshot`]).
@@ -164,49 +175,20 @@ impl Db {
             }
         }
         let customer_ids: Vec<String> = snapshot.customers.keys().map(Uuid::to_string).collect();
-        for chunk in customer_ids.chunks(500) {
-            let sql = self.sql(&format!(
-                "SELECT customer_id, data FROM customer_preferences WHERE organization_id = $1 AND customer_id IN ({})",
-                placeholders(2, chunk.len())
-            ));
-            let mut q = sqlx::query(sql).bind(org.to_string());
-            for v in chunk {
-                q = q.bind(v);
-            }
-            for row in q.fetch_all(&mut **tx).await? {
-                let stored: StoredPreferences = decode(&row)?;
-                snapshot.preferences.insert(uuid_col(&row, "customer_id")?, (stored.preferences, stored.clocks));
-            }
+        let select = "SELECT customer_id, data FROM customer_preferences";
+        for row in self.select_in(tx, org, select, "customer_id", &customer_ids).await? {
+            let stored: StoredPreferences = decode(&row)?;
+            snapshot.preferences.insert(uuid_col(&row, "customer_id")?, (stored.preferences, stored.clocks));
         }
         let change_ids: Vec<String> = changes.iter().map(|c| c.change_id.to_string()).collect();
-        for chunk in change_ids.chunks(500) {
-            let sql = self.sql(&format!(
-                "SELECT change_id, outcome FROM applied_changes WHERE organization_id = $1 AND change_id IN ({})",
-                placeholders(2, chunk.len())
-            ));
-            let mut q = sqlx::query(sql).bind(org.to_string());
-            for v in chunk {
-                q = q.bind(v);
-            }
-            for row in q.fetch_all(&mut **tx).await? {
-                let outcome: String = row.try_get("outcome")?;
-                let outcome: ChangeOutcome =
-                    serde_json::from_str(&outcome).map_err(|e| DbError::Corrupt(e.to_string()))?;
-                snapshot.applied.insert(uuid_col(&row, "change_id")?, outcome);
-            }
+        let select = "SELECT change_id, outcome FROM applied_changes";
+        for row in self.select_in(tx, org, select, "change_id", &change_ids).await? {
+            let outcome: String = row.try_get("outcome")?;
+            let outcome: ChangeOutcome = serde_json::from_str(&outcome).map_err(|e| DbError::Corrupt(e.to_string()))?;
+            snapshot.applied.insert(uuid_col(&row, "change_id")?, outcome);
         }
-        for chunk in sale_ids.chunks(500) {
-            let sql = self.sql(&format!(
-                "SELECT id FROM sales WHERE organization_id = $1 AND id IN ({})",
-                placeholders(2, chunk.len())
-            ));
-            let mut q = sqlx::query(sql).bind(org.to_string());
-            for v in chunk {
-                q = q.bind(v);
-            }
-            for row in q.fetch_all(&mut **tx).await? {
-                snapshot.sale_ids.insert(uuid_col(&row, "id")?);
-            }
+        for row in self.select_in(tx, org, "SELECT id FROM sales", "id", &sale_ids).await? {
+            snapshot.sale_ids.insert(uuid_col(&row, "id")?);
         }
         Ok(snapshot)
     }
