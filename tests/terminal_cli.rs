@@ -108,3 +108,30 @@ fn update_changes_only_the_given_fields() {
     assert_eq!(updated["city"], "Coro", "fields not given stay as they were");
     assert_eq!(updated["identification"], "V-9876543");
 }
+
+#[test]
+fn csv_import_dedupes_reports_bad_rows_and_exports_what_it_holds() {
+    let t = Terminal::new();
+    let csv = t.db.with_file_name("customers.csv");
+    std::fs::write(
+        &csv,
+        "first_name,surname,phone,email,identification,city\n\
+         Juan,Pérez,0414-123.45.67,,v12.345.678,Caracas\n\
+         juan,perez,+58 414 1234567,juan@x.com,,\n\
+         Ana,,0414-12,,,\n\
+         Luisa,Marcano,,luisa@x.com,,Mérida\n",
+    )
+    .unwrap();
+    let report = t.ok(&["import", csv.to_str().unwrap()]);
+    assert_eq!((report["created"].as_u64(), report["matched"].as_u64()), (Some(2), Some(1)), "{report}");
+    assert_eq!(report["rejected"][0]["line"], 4);
+    let fields: Vec<&str> = report["rejected"][0]["errors"].as_array().unwrap().iter().map(|e| e["field"].as_str().unwrap()).collect();
+    assert_eq!(fields, vec!["surname", "phone"]);
+    assert_eq!(t.ok(&["import", csv.to_str().unwrap()])["created"], 0, "importing again adds nobody");
+
+    let out = t.db.with_file_name("export.csv");
+    assert_eq!(t.ok(&["export", out.to_str().unwrap()])["exported"], 2);
+    let text = std::fs::read_to_string(&out).unwrap();
+    assert!(text.starts_with("id,first_name,surname,phone"));
+    assert!(text.contains("+584141234567") && text.contains("juan@x.com") && text.contains("Import"));
+}

@@ -1,5 +1,8 @@
 -- Sync server schema, version 1 (SQLite). Append-only. Every table is keyed by organisation and
--- no query crosses organisations, so the schema can be sharded by organisation.
+-- no query crosses organisations, so the schema can be sharded by organisation. Keys that are
+-- looked up in batches (`id IN (…)`, `phone IN (…)`) lead their index: with the organisation
+-- first, PostgreSQL plans large IN lists as "scan the organisation, filter", which reads the
+-- whole organisation per batch.
 
 CREATE TABLE server_secrets (name TEXT PRIMARY KEY, value TEXT NOT NULL);
 
@@ -73,14 +76,14 @@ CREATE TABLE customers (
     is_active       INTEGER NOT NULL,
     created_at      TEXT NOT NULL,
     data            TEXT NOT NULL,
-    PRIMARY KEY (organization_id, id)
+    PRIMARY KEY (id, organization_id)
 );
 -- DESIGN.md I1: no two live customers share a key. Tombstones carry no keys, and NULLs never
 -- collide, so plain unique indexes enforce it across every server instance.
-CREATE UNIQUE INDEX customers_phone ON customers(organization_id, phone);
-CREATE UNIQUE INDEX customers_email ON customers(organization_id, email);
-CREATE UNIQUE INDEX customers_identification ON customers(organization_id, identification);
-CREATE UNIQUE INDEX customers_passport ON customers(organization_id, passport_number);
+CREATE UNIQUE INDEX customers_phone ON customers(phone, organization_id);
+CREATE UNIQUE INDEX customers_email ON customers(email, organization_id);
+CREATE UNIQUE INDEX customers_identification ON customers(identification, organization_id);
+CREATE UNIQUE INDEX customers_passport ON customers(passport_number, organization_id);
 CREATE INDEX customers_seq ON customers(organization_id, seq);
 
 CREATE TABLE customer_preferences (
@@ -88,7 +91,7 @@ CREATE TABLE customer_preferences (
     customer_id     TEXT NOT NULL,
     seq             INTEGER NOT NULL,
     data            TEXT NOT NULL,               -- {"preferences": …, "clocks": …}
-    PRIMARY KEY (organization_id, customer_id)
+    PRIMARY KEY (customer_id, organization_id)
 );
 CREATE INDEX customer_preferences_seq ON customer_preferences(organization_id, seq);
 
@@ -99,7 +102,7 @@ CREATE TABLE sales (
     customer_id     TEXT NOT NULL,
     sold_at         TEXT NOT NULL,
     data            TEXT NOT NULL,
-    PRIMARY KEY (organization_id, id)
+    PRIMARY KEY (id, organization_id)
 );
 CREATE INDEX sales_seq ON sales(organization_id, seq);
 CREATE INDEX sales_customer ON sales(organization_id, customer_id);
@@ -111,7 +114,7 @@ CREATE TABLE applied_changes (
     device_id       TEXT NOT NULL,
     outcome         TEXT NOT NULL,
     applied_at      TEXT NOT NULL,
-    PRIMARY KEY (organization_id, change_id)
+    PRIMARY KEY (change_id, organization_id)
 );
 
 CREATE TABLE review_items (

@@ -5,6 +5,7 @@
 //! for bad input and 1 for anything else.
 
 mod counter;
+mod csv_io;
 
 use chrono::Utc;
 use clap::{Args, Parser, Subcommand};
@@ -78,6 +79,13 @@ enum Command {
     },
     /// Interactive counter: type and see matching customers after each line.
     Counter,
+    /// Import customers from a CSV file (header row with customer field names, e.g.
+    /// `first_name,surname,phone,email,identification,passport_number,city`). Each row goes
+    /// through find-or-create, so re-importing a file adds nobody twice; bad rows are reported
+    /// with their line and field errors and skipped.
+    Import { file: PathBuf },
+    /// Export live customers to a CSV file.
+    Export { file: PathBuf },
     /// Register this terminal with a sync server using a one-time code from an admin.
     Register {
         #[arg(long)]
@@ -302,6 +310,8 @@ fn run(cli: Cli) -> Result<(), CliError> {
             print(&serde_json::json!({ "loaded": count, "db": path }));
         }
         Command::Counter => counter::run(&mut store).map_err(|e| StoreError::Corrupt(e.to_string()))?,
+        Command::Import { file } => print(&csv_io::import(&mut store, &file)?),
+        Command::Export { file } => print(&csv_io::export(&store, &file)?),
         Command::Register { server, code, name } => {
             let device_id = store.identity().device_id;
             let registration = runtime().block_on(pos_sync::register(&server, &code, &name, device_id))?;
