@@ -125,7 +125,8 @@ fn csv_import_dedupes_reports_bad_rows_and_exports_what_it_holds() {
     let report = t.ok(&["import", csv.to_str().unwrap()]);
     assert_eq!((report["created"].as_u64(), report["matched"].as_u64()), (Some(2), Some(1)), "{report}");
     assert_eq!(report["rejected"][0]["line"], 4);
-    let fields: Vec<&str> = report["rejected"][0]["errors"].as_array().unwrap().iter().map(|e| e["field"].as_str().unwrap()).collect();
+    let fields: Vec<&str> =
+        report["rejected"][0]["errors"].as_array().unwrap().iter().map(|e| e["field"].as_str().unwrap()).collect();
     assert_eq!(fields, vec!["surname", "phone"]);
     assert_eq!(t.ok(&["import", csv.to_str().unwrap()])["created"], 0, "importing again adds nobody");
 

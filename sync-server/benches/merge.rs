@@ -91,9 +91,15 @@ async fn run(label: &str, url: &str, n: u64) {
 #[tokio::main]
 async fn main() {
     let n: u64 = std::env::var("BENCH_CHANGES").ok().and_then(|v| v.parse().ok()).unwrap_or(100_000);
+    // `BENCH_BACKENDS=sqlite` or `=postgres` runs one of them.
+    let only = std::env::var("BENCH_BACKENDS").unwrap_or_default();
     let dir = tempfile::tempdir().unwrap();
-    run("sqlite", &Db::default_sqlite_url(dir.path()), n).await;
-    let pg =
-        std::env::var("TEST_DATABASE_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".to_owned());
-    run("postgres", &pg, n).await;
+    if only.is_empty() || only.contains("sqlite") {
+        run("sqlite", &Db::default_sqlite_url(dir.path()), n).await;
+    }
+    if only.is_empty() || only.contains("postgres") {
+        let pg =
+            std::env::var("TEST_DATABASE_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".to_owned());
+        run("postgres", &pg, n).await;
+    }
 }

@@ -21,18 +21,25 @@ pub struct ImportReport {
 }
 
 fn io_error(path: &Path, e: impl std::fmt::Display) -> StoreError {
-    StoreError::Invalid(ValidationErrors::one(format!("file {}: {e}", path.display()), pos_core::ErrorCode::InvalidChoice))
+    StoreError::Invalid(ValidationErrors::one(
+        format!("file {}: {e}", path.display()),
+        pos_core::ErrorCode::InvalidChoice,
+    ))
 }
 
 pub fn import(store: &mut Store, path: &Path) -> Result<ImportReport, StoreError> {
-    let mut reader = csv::ReaderBuilder::new().trim(csv::Trim::All).flexible(true).from_path(path).map_err(|e| io_error(path, e))?;
+    let mut reader =
+        csv::ReaderBuilder::new().trim(csv::Trim::All).flexible(true).from_path(path).map_err(|e| io_error(path, e))?;
     let mut report = ImportReport::default();
     for (index, row) in reader.deserialize::<CustomerInput>().enumerate() {
         let line = index as u64 + 2;
         let mut input = match row {
             Ok(input) => input,
             Err(e) => {
-                report.rejected.push(RowError { line, errors: serde_json::json!([{ "field": "row", "code": "invalid_choice", "message": e.to_string() }]) });
+                report.rejected.push(RowError {
+                    line,
+                    errors: serde_json::json!([{ "field": "row", "code": "invalid_choice", "message": e.to_string() }]),
+                });
                 continue;
             }
         };
@@ -40,7 +47,9 @@ pub fn import(store: &mut Store, path: &Path) -> Result<ImportReport, StoreError
         match store.find_or_create(&input) {
             Ok(found) if found.created => report.created += 1,
             Ok(_) => report.matched += 1,
-            Err(StoreError::Invalid(errors)) => report.rejected.push(RowError { line, errors: serde_json::to_value(&errors).expect("errors serialise") }),
+            Err(StoreError::Invalid(errors)) => report
+                .rejected
+                .push(RowError { line, errors: serde_json::to_value(&errors).expect("errors serialise") }),
             Err(e) => return Err(e),
         }
     }
@@ -69,7 +78,12 @@ pub fn export(store: &Store, path: &Path) -> Result<serde_json::Value, StoreErro
     let mut page = 1;
     let mut written = 0u64;
     loop {
-        let results = store.search(&SearchQuery { page, page_size: 200, ordering: pos_store::Ordering::CreatedAt, ..Default::default() })?;
+        let results = store.search(&SearchQuery {
+            page,
+            page_size: 200,
+            ordering: pos_store::Ordering::CreatedAt,
+            ..Default::default()
+        })?;
         for c in &results.results {
             let text = |v: &Option<String>| v.clone().unwrap_or_default();
             writer

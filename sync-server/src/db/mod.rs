@@ -85,7 +85,21 @@ impl Db {
                 .connect(&url)
                 .await?
             }
-            Backend::Postgres => AnyPoolOptions::new().max_connections(16).connect(url).await?,
+            Backend::Postgres => {
+                AnyPoolOptions::new()
+                    .max_connections(16)
+                    .after_connect(|conn, _| {
+                        Box::pin(async move {
+                            // Plan every execution with its values and the table's current size:
+                            // a generic plan cached while an organisation was small keeps
+                            // scanning it when it is large (measured: 165 vs 2,950 changes/s).
+                            sqlx::raw_sql("SET plan_cache_mode = force_custom_plan").execute(conn).await?;
+                            Ok(())
+                        })
+                    })
+                    .connect(url)
+                    .await?
+            }
         };
         let db = Db { pool, backend };
         db.migrate().await?;
