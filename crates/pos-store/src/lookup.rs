@@ -38,7 +38,11 @@ fn exact_candidates(q: &str) -> Vec<(KeyKind, String)> {
         out.extend(normalize_email(q).ok().map(|e| (KeyKind::Email, e)));
         return out;
     }
-    out.extend(normalize_phone(q).ok().map(|p| (KeyKind::Phone, p)));
+    // Typed phone numbers have no letters; skipping the parser for cédulas and passports
+    // saves most of an exact lookup's time.
+    if !q.chars().any(char::is_alphabetic) {
+        out.extend(normalize_phone(q).ok().map(|p| (KeyKind::Phone, p)));
+    }
     if let Ok(id) = normalize_identification(q) {
         // A bare number is read as a V cédula; a foreign resident's E cédula is as likely.
         if q.trim().starts_with(|c: char| c.is_ascii_digit()) {
