@@ -15,7 +15,8 @@ bin=target/release
 "$bin/sync-server" --database-url "$server_db" serve --bind "$bind" >"$data/server.log" 2>&1 &
 server=$!
 trap 'kill $server 2>/dev/null || true' EXIT
-for _ in $(seq 1 50); do curl -fsS "http://$bind/healthz" >/dev/null 2>&1 && break; sleep 0.1; done
+host=${bind%:*}; port=${bind##*:}
+for _ in $(seq 1 50); do (exec 3<>"/dev/tcp/$host/$port") 2>/dev/null && break; sleep 0.1; done
 
 demo=$("$bin/sync-server" --database-url "$server_db" admin demo)
 echo "Sync server on http://$bind (embedded SQLite at $data/server.db)."
