@@ -143,3 +143,28 @@ fn twenty_terminals_through_two_servers_on_postgres_converge_without_duplicates(
         assert_eq!(live(t), central, "terminal {i} equals the central state (I3)");
     }
 }
+
+#[test]
+fn a_push_whose_answer_was_lost_is_sent_again_without_creating_a_duplicate() {
+    let server = Server::sqlite();
+    let (_org, codes) = organisation_with_codes(&server.database_url, 2);
+    let t = registered(&server, &codes[0], "Caja 1");
+    t.ok(&["add", "--name", "Eva", "--surname", "Luna", "--phone", "0416-555.12.34"]);
+    // The request reaches the server and is applied, but the answer never reaches the terminal
+    // (the connection dropped): the entry stays in the outbox.
+    {
+        let store = pos_store::Store::open(&t.db).unwrap();
+        let client = pos_sync::SyncClient::new(&server.url, &store.sync_value("credential").unwrap().unwrap());
+        let changes = store.pending_changes(100).unwrap().into_iter().map(|e| e.change).collect();
+        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        let lost = runtime.block_on(client.push(&pos_core::wire::PushRequest { changes })).unwrap();
+        assert_eq!(lost.results.len(), 1);
+    }
+    assert_eq!(t.ok(&["outbox"])["pending"], 1);
+    // The next round sends it again; the server answers from its record of the change.
+    let report = t.ok(&["sync"]);
+    assert_eq!((report["acknowledged"].as_u64(), report["pending"].as_u64()), (Some(1), Some(0)), "{report}");
+    let other = registered(&server, &codes[1], "Caja 2");
+    other.ok(&["sync"]);
+    assert_eq!(live(&other).len(), 1, "one customer centrally, not two");
+}
