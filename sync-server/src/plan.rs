@@ -242,9 +242,8 @@ impl<'a> Planner<'a> {
     }
 
     fn apply_customer(&mut self, change_id: Uuid, id: Uuid, fields: FieldMap) -> Outcome {
-        if fields.keys().any(|f| !MERGED_FIELDS.contains(&f.as_str())) {
-            let unknown = fields.keys().find(|f| !MERGED_FIELDS.contains(&f.as_str())).cloned().unwrap_or_default();
-            return Err(ValidationErrors::one(unknown, ErrorCode::InvalidChoice));
+        if let Some(unknown) = fields.keys().find(|f| !MERGED_FIELDS.contains(&f.as_str())) {
+            return Err(ValidationErrors::one(unknown.clone(), ErrorCode::InvalidChoice));
         }
         match self.snapshot.customers.get(&id).cloned() {
             Some(existing) if existing.merged_into.is_none() => self.edit(existing, fields),

@@ -72,43 +72,6 @@ impl Store {
         Ok(self.conn.query_row("SELECT count(*) FROM outbox WHERE state = 'rejected'", [], |r| r.get(0))?)
     }
 
-    /// Drops changes the server acknowledged (applied or merged). Unknown ids are ignored, so a
-    /// repeated acknowledgement is harmless.
-    pub fn acknowledge(&mut self, change_ids: &[Uuid]) -> Result<usize> {
-        let tx = self.conn.transaction()?;
-        let mut removed = 0;
-        {
-            let mut stmt = tx.prepare_cached("DELETE FROM outbox WHERE change_id = ?1")?;
-            for id in change_ids {
-                removed += stmt.execute([id.to_string()])?;
-            }
-        }
-        tx.commit()?;
-        Ok(removed)
-    }
-
-    /// Sets a change aside as rejected with the server's field errors; the queue moves on.
-    pub fn mark_rejected(&mut self, change_id: Uuid, errors: &ValidationErrors) -> Result<()> {
-        self.conn.execute(
-            "UPDATE outbox SET state = 'rejected', rejection = ?2 WHERE change_id = ?1",
-            (change_id.to_string(), serde_json::to_string(errors).expect("errors serialise")),
-        )?;
-        Ok(())
-    }
-
-    /// Counts a failed delivery attempt (network error) for the oldest pending changes.
-    pub fn note_attempt(&mut self, change_ids: &[Uuid]) -> Result<()> {
-        let tx = self.conn.transaction()?;
-        {
-            let mut stmt = tx.prepare_cached("UPDATE outbox SET attempts = attempts + 1 WHERE change_id = ?1")?;
-            for id in change_ids {
-                stmt.execute([id.to_string()])?;
-            }
-        }
-        tx.commit()?;
-        Ok(())
-    }
-
     /// Removes a rejected change a person chose to discard. Pending changes cannot be discarded.
     pub fn discard_rejected(&mut self, change_id: Uuid) -> Result<bool> {
         Ok(self

@@ -150,14 +150,4 @@ impl Store {
             .and_then(|s| DateTime::parse_from_rfc3339(&s).ok())
             .map(|t| t.with_timezone(&Utc)))
     }
-
-    /// Every live customer, by id: what convergence checks compare with the server.
-    pub fn live_customers(&self) -> Result<Vec<pos_core::Customer>> {
-        let mut stmt = self.conn.prepare(&format!(
-            "SELECT {} FROM customers WHERE merged_into IS NULL ORDER BY id",
-            crate::rows::CUSTOMER_COLUMNS
-        ))?;
-        let rows = stmt.query_map([], crate::rows::customer_from_row)?.collect::<rusqlite::Result<_>>()?;
-        Ok(rows)
-    }
 }

@@ -262,27 +262,51 @@ fn preferences_default_then_change_through_the_outbox() {
 }
 
 #[test]
-fn outbox_acknowledge_reject_and_discard() {
+fn push_answers_acknowledge_reject_and_discard() {
+    use pos_core::wire::{ChangeOutcome, ChangeResult};
     let (_d, mut s) = open();
     s.create_customer(&juan()).unwrap();
     s.create_customer(&input("Ana", "Rojas", Some("0424-765.43.21"), None, None)).unwrap();
     let pending = s.pending_changes(10).unwrap();
     assert!(pending[0].seq < pending[1].seq);
     let (first, second) = (pending[0].change.change_id, pending[1].change.change_id);
-    let mut errs = pos_core::ValidationErrors::default();
-    errs.push("phone", ErrorCode::Duplicate);
-    s.mark_rejected(first, &errs).unwrap();
+    let rejected = ChangeResult {
+        change_id: first,
+        outcome: ChangeOutcome::Rejected { errors: pos_core::ValidationErrors::one("phone", ErrorCode::Duplicate) },
+    };
+    assert_eq!(s.apply_push_results(&[rejected]).unwrap().rejected, 1);
     assert_eq!(
         s.pending_changes(10).unwrap()[0].change.change_id,
         second,
         "a rejected change no longer blocks the queue"
     );
     assert_eq!(s.rejected_changes().unwrap()[0].rejection.as_ref().unwrap()[0]["code"], "duplicate");
-    assert_eq!(s.acknowledge(&[second, second]).unwrap(), 1);
+    let applied = ChangeResult { change_id: second, outcome: ChangeOutcome::Applied };
+    assert_eq!(
+        s.apply_push_results(&[applied.clone(), applied]).unwrap().acknowledged,
+        1,
+        "a repeated answer is harmless"
+    );
     assert_eq!(s.pending_count().unwrap(), 0);
     assert!(!s.discard_rejected(second).unwrap());
     assert!(s.discard_rejected(first).unwrap());
     assert_eq!(s.rejected_count().unwrap(), 0);
+}
+
+#[test]
+fn a_merged_answer_points_the_local_record_and_its_sales_at_the_survivor() {
+    use pos_core::wire::{ChangeOutcome, ChangeResult};
+    let (_d, mut s) = open();
+    let survivor = s.create_customer(&juan()).unwrap();
+    let local = s.create_customer(&input("Ana", "Rojas", Some("0424-765.43.21"), None, None)).unwrap();
+    s.record_sale(local.id, &cash(700)).unwrap();
+    let change = s.pending_changes(10).unwrap().into_iter().find(|e| e.change.body.entity_id() == local.id).unwrap();
+    let merged =
+        ChangeResult { change_id: change.change.change_id, outcome: ChangeOutcome::MergedInto { target: survivor.id } };
+    assert_eq!(s.apply_push_results(&[merged]).unwrap().merged, 1);
+    assert_eq!(s.get_customer(local.id).unwrap().unwrap().merged_into, Some(survivor.id));
+    assert_eq!(s.sales_summary(survivor.id).unwrap().purchase_count, 1, "the sale moved to the survivor");
+    assert!(s.quick_lookup("0424-765.43.21", 5).unwrap().is_empty(), "the merged-away record is no longer found");
 }
 
 #[test]
