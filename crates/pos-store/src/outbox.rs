@@ -5,7 +5,6 @@ use crate::rows::{get_json, get_ts, ts};
 use crate::{Result, Store, WriteCtx};
 use chrono::{DateTime, Utc};
 use pos_core::wire::{Change, ChangeBody};
-use pos_core::ValidationErrors;
 use rusqlite::Connection;
 use serde::Serialize;
 use uuid::Uuid;
