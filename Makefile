@@ -1,24 +1,30 @@
 # One command runs the product, one runs every test. Each installs what it needs first.
-#   make run    – the product as far as it exists: a sync server on embedded SQLite with the demo
-#                 organisation, and a registered terminal at the interactive counter
-#   make test   – formatting, clippy and every test in the workspace
-#   make bench  – the lookup benchmark on 1,000,000 generated customers
+#   make run    – the product: a sync server on embedded SQLite with the demo organisation, and
+#                 the desktop app registered to it
+#   make test   – formatting, clippy and every test in the workspace, the desktop app's
+#                 end-to-end tests in a real window included
+#   make bench  – the lookup, merge and desktop benchmarks
+#   make deb    – the desktop app as a Debian package
 
 CARGO ?= cargo
 
-.PHONY: run test bench setup check lint fmt
+.PHONY: run test bench setup check lint fmt ui deb
 
 setup:
 	@scripts/setup.sh
 
-run: setup
-	$(CARGO) build --release -p pos-terminal -p sync-server
+# The window's assets; the desktop binary embeds ui/dist when it is compiled.
+ui: setup
+	cd ui && npm run build --silent
+
+run: setup ui
+	$(CARGO) build --release -p pos-terminal -p sync-server -p pos-desktop --features pos-desktop/custom-protocol
 	scripts/run.sh
 
-test: setup lint
+test: setup ui lint
 	$(CARGO) test --workspace --locked
 
-lint:
+lint: ui
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --workspace --all-targets --locked -- -D warnings
 
@@ -28,3 +34,7 @@ fmt:
 bench: setup
 	$(CARGO) bench -p pos-store --bench lookup
 	$(CARGO) bench -p sync-server --bench merge
+
+# The desktop app as a .deb (release build with the UI embedded) under target/release/bundle/deb/.
+deb: setup ui
+	ui/node_modules/.bin/tauri build --bundles deb

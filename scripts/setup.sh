@@ -5,7 +5,11 @@
 #   - a C compiler (bundled SQLite)
 #   - PostgreSQL on 127.0.0.1:5432 with a `test` database the `postgres` user reaches without a
 #     password (the storage tests run on it as well as on SQLite)
+#   - the desktop app's system libraries (WebKitGTK 4.1), and for its end-to-end tests a virtual
+#     display (Xvfb), WebKitWebDriver and tauri-driver
+#   - the front end's npm packages (exact versions from ui/package-lock.json)
 set -euo pipefail
+cd "$(dirname "$0")/.."
 
 need_cmd() { command -v "$1" >/dev/null 2>&1; }
 as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
@@ -22,6 +26,25 @@ fi
 cargo fmt --version >/dev/null 2>&1 || rustup component add rustfmt
 cargo clippy --version >/dev/null 2>&1 || rustup component add clippy
 need_cmd cc || apt_install build-essential pkg-config
+
+# --- Desktop app --------------------------------------------------------------------------------
+desktop_pkgs=()
+pkg_missing() { ! dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok installed"; }
+for pkg in libwebkit2gtk-4.1-dev libssl-dev pkg-config xvfb xauth webkit2gtk-driver; do
+    pkg_missing "$pkg" && desktop_pkgs+=("$pkg")
+done
+if [ "${#desktop_pkgs[@]}" -gt 0 ]; then
+    echo "setup: installing ${desktop_pkgs[*]}" >&2
+    apt_install "${desktop_pkgs[@]}"
+fi
+cargo_bin="${CARGO_HOME:-$HOME/.cargo}/bin"
+if [ ! -x "$cargo_bin/tauri-driver" ]; then
+    echo "setup: installing tauri-driver" >&2
+    cargo install tauri-driver --locked --quiet
+fi
+if [ ! -d ui/node_modules ] || [ ui/package-lock.json -nt ui/node_modules/.package-lock.json ]; then
+    (cd ui && npm ci --no-audit --no-fund --loglevel=error)
+fi
 
 # --- PostgreSQL -------------------------------------------------------------------------------
 pg_up() { (exec 3<>/dev/tcp/127.0.0.1/5432) 2>/dev/null; }

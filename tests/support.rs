@@ -1,6 +1,8 @@
 //! Shared helpers for the end-to-end tests: locating the workspace's binaries (building them
 //! when missing) and running them on a throw-away store.
 
+pub mod webdriver;
+
 use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
 use std::process::{Child, Command, Output, Stdio};

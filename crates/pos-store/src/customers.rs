@@ -1,7 +1,7 @@
 //! Customer writes and reads: strict create, find-or-create under the dedupe rule, edits, soft
 //! delete and bulk (de)activation, preferences, and applying customers pulled from the server.
 
-use crate::outbox::enqueue;
+use crate::outbox::{drop_rejected, enqueue, rejected_entity};
 use crate::rows::{customer_from_row, get_json, upsert_customer, CUSTOMER_COLUMNS};
 use crate::{DuplicateKey, Result, Store, StoreError, WriteCtx};
 use chrono::Utc;
@@ -192,6 +192,18 @@ impl Store {
     /// Edits a customer: `input` is the whole edited form. Only fields that changed are
     /// stamped and queued. A key that belongs to another customer is refused.
     pub fn update_customer(&mut self, id: Uuid, input: &CustomerInput) -> Result<Customer> {
+        self.edit(id, input, None)
+    }
+
+    /// Fixes a customer change the server rejected: applies the corrected form, queues the whole
+    /// record again (the server never took the rejected change, so it may not know the customer)
+    /// and drops the rejected entry, all in one transaction.
+    pub fn fix_rejected_customer(&mut self, change_id: Uuid, input: &CustomerInput) -> Result<Customer> {
+        let id = rejected_entity(&self.conn, change_id, "customer")?.ok_or(StoreError::NotFound(change_id))?;
+        self.edit(id, input, Some(change_id))
+    }
+
+    fn edit(&mut self, id: Uuid, input: &CustomerInput, resubmit: Option<Uuid>) -> Result<Customer> {
         let existing = live_customer(&self.conn, id)?;
         let mut input = input.clone();
         input.source.get_or_insert_with(|| existing.source.as_str().to_owned());
@@ -203,7 +215,15 @@ impl Store {
                 return Err(StoreError::Duplicate(dups));
             }
             let mut customer = live_customer(tx, id)?;
-            let update = changed(&customer.to_fields(), content_fields(&valid, ctx.hlc));
+            let current = customer.to_fields();
+            let update = match resubmit {
+                None => changed(&current, content_fields(&valid, ctx.hlc)),
+                Some(change_id) => {
+                    drop_rejected(tx, change_id)?;
+                    let whole = current.into_iter().map(|(f, s)| (f, Stamped { clock: ctx.hlc, ..s }));
+                    whole.chain(content_fields(&valid, ctx.hlc)).collect()
+                }
+            };
             write_fields(tx, ctx, &mut customer, update)?;
             Ok(customer)
         })

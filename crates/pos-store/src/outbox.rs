@@ -73,9 +73,23 @@ impl Store {
 
     /// Removes a rejected change a person chose to discard. Pending changes cannot be discarded.
     pub fn discard_rejected(&mut self, change_id: Uuid) -> Result<bool> {
-        Ok(self
-            .conn
-            .execute("DELETE FROM outbox WHERE change_id = ?1 AND state = 'rejected'", [change_id.to_string()])?
-            == 1)
+        drop_rejected(&self.conn, change_id)
     }
+}
+
+/// Deletes a rejected change; pending ones stay.
+pub(crate) fn drop_rejected(conn: &Connection, change_id: Uuid) -> Result<bool> {
+    Ok(conn.execute("DELETE FROM outbox WHERE change_id = ?1 AND state = 'rejected'", [change_id.to_string()])? == 1)
+}
+
+/// The record a rejected change of kind `entity` is about.
+pub(crate) fn rejected_entity(conn: &Connection, change_id: Uuid, entity: &str) -> Result<Option<Uuid>> {
+    use rusqlite::OptionalExtension;
+    conn.query_row(
+        "SELECT entity_id FROM outbox WHERE change_id = ?1 AND state = 'rejected' AND entity = ?2",
+        (change_id.to_string(), entity),
+        |r| crate::rows::get_uuid(r, 0),
+    )
+    .optional()
+    .map_err(Into::into)
 }

@@ -294,6 +294,50 @@ fn push_answers_acknowledge_reject_and_discard() {
 }
 
 #[test]
+fn fixing_a_rejected_customer_change_resends_the_whole_record_and_drops_the_rejection() {
+    use pos_core::wire::{ChangeBody, ChangeOutcome, ChangeResult};
+    let (_d, mut s) = open();
+    let c = s.create_customer(&juan()).unwrap();
+    let created = s.pending_changes(10).unwrap()[0].change.change_id;
+    let rejected = ChangeResult {
+        change_id: created,
+        outcome: ChangeOutcome::Rejected { errors: pos_core::ValidationErrors::one("email", ErrorCode::Duplicate) },
+    };
+    s.apply_push_results(&[rejected]).unwrap();
+    assert_eq!((s.pending_count().unwrap(), s.rejected_count().unwrap()), (0, 1));
+
+    // A pending change or an unknown id cannot be "fixed".
+    assert!(matches!(s.fix_rejected_customer(uuid::Uuid::now_v7(), &juan()), Err(StoreError::NotFound(_))));
+    let mut fixed = juan();
+    fixed.email = Some("juan.perez@example.com".into());
+    let saved = s.fix_rejected_customer(created, &fixed).unwrap();
+    assert_eq!(saved.id, c.id);
+    assert_eq!(saved.email.as_deref(), Some("juan.perez@example.com"));
+    assert_eq!(s.rejected_count().unwrap(), 0, "the rejected entry is gone");
+    let queued = s.pending_changes(10).unwrap();
+    assert_eq!(queued.len(), 1);
+    let ChangeBody::Customer { id, fields } = &queued[0].change.body else { panic!("a customer change") };
+    assert_eq!(*id, c.id);
+    for field in ["first_name", "surname", "phone", "email", "identification", "is_active"] {
+        assert!(fields.contains_key(field), "the resent change carries {field}: {fields:?}");
+    }
+
+    // Invalid corrections are refused and change nothing.
+    let bad = s.create_customer(&input("Ana", "Rojas", Some("0424-765.43.21"), None, None)).unwrap();
+    let change = s.pending_changes(10).unwrap()[1].change.change_id;
+    s.apply_push_results(&[ChangeResult {
+        change_id: change,
+        outcome: ChangeOutcome::Rejected { errors: pos_core::ValidationErrors::one("phone", ErrorCode::Duplicate) },
+    }])
+    .unwrap();
+    let mut wrong = input("Ana", "Rojas", Some("12"), None, None);
+    assert!(matches!(s.fix_rejected_customer(change, &wrong), Err(StoreError::Invalid(_))));
+    assert_eq!(s.rejected_count().unwrap(), 1);
+    wrong.phone = Some("0424-765.43.22".into());
+    assert_eq!(s.fix_rejected_customer(change, &wrong).unwrap().id, bad.id);
+}
+
+#[test]
 fn a_merged_answer_points_the_local_record_and_its_sales_at_the_survivor() {
     use pos_core::wire::{ChangeOutcome, ChangeResult};
     let (_d, mut s) = open();

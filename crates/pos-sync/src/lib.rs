@@ -3,11 +3,15 @@
 //! pulls pages until the terminal has everything. The loop repeats on a timer, retries failures
 //! with exponential backoff and jitter, and holds the store's uploader lease so only one
 //! uploader runs per terminal.
+//!
+//! The store is shared behind a mutex that is taken only for local steps and never held across
+//! a network wait, so the counter's lookups and captures go on while a round talks to the server.
 
 use chrono::Utc;
 use pos_core::wire::{PullResponse, PushRequest, PushResponse};
 use pos_store::{Store, StoreError};
 use serde::{Deserialize, Serialize};
+use std::sync::{Mutex, MutexGuard};
 use std::time::Duration;
 use uuid::Uuid;
 
@@ -125,27 +129,33 @@ pub struct SyncReport {
     pub pending: u64,
 }
 
+/// Locks the shared store for one local step. A panic in an earlier step rolled its transaction
+/// back when it unwound, so a poisoned lock still guards a consistent store.
+pub fn lock(store: &Mutex<Store>) -> MutexGuard<'_, Store> {
+    store.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
 /// One round: push everything pending, then pull until up to date. An entry leaves the outbox
 /// only with the server's answer for it; a failure part-way leaves the rest for the next round.
-pub async fn sync_once(store: &mut Store, client: &SyncClient, owner: &str) -> Result<SyncReport, SyncError> {
-    if !store.acquire_uploader_lease(owner, Utc::now() + chrono::Duration::minutes(2))? {
+pub async fn sync_once(store: &Mutex<Store>, client: &SyncClient, owner: &str) -> Result<SyncReport, SyncError> {
+    if !lock(store).acquire_uploader_lease(owner, Utc::now() + chrono::Duration::minutes(2))? {
         return Err(SyncError::Busy);
     }
     let result = round(store, client).await;
-    store.release_uploader_lease(owner)?;
+    lock(store).release_uploader_lease(owner)?;
     result
 }
 
-async fn round(store: &mut Store, client: &SyncClient) -> Result<SyncReport, SyncError> {
+async fn round(store: &Mutex<Store>, client: &SyncClient) -> Result<SyncReport, SyncError> {
     let mut report = SyncReport::default();
     loop {
-        let batch = store.pending_changes(PUSH_BATCH)?;
+        let batch = lock(store).pending_changes(PUSH_BATCH)?;
         if batch.is_empty() {
             break;
         }
         let request = PushRequest { changes: batch.iter().map(|e| e.change.clone()).collect() };
         let answer = client.push(&request).await?;
-        let applied = store.apply_push_results(&answer.results)?;
+        let applied = lock(store).apply_push_results(&answer.results)?;
         report.pushed += batch.len();
         report.acknowledged += applied.acknowledged;
         report.merged += applied.merged;
@@ -156,13 +166,15 @@ async fn round(store: &mut Store, client: &SyncClient) -> Result<SyncReport, Syn
         }
     }
     loop {
-        let page = client.pull(store.pull_cursor()?).await?;
+        let cursor = lock(store).pull_cursor()?;
+        let page = client.pull(cursor).await?;
         report.pulled += page.items.len();
-        store.apply_pull(&page.items, page.cursor)?;
+        lock(store).apply_pull(&page.items, page.cursor)?;
         if !page.has_more {
             break;
         }
     }
+    let store = lock(store);
     store.note_synced(Utc::now())?;
     report.pending = store.pending_count()?;
     Ok(report)
@@ -182,7 +194,7 @@ pub fn backoff(attempt: u32) -> Duration {
 /// `on_round` sees each result (the desktop app turns them into status events). Stops when
 /// `stop` resolves.
 pub async fn run_loop(
-    store: &mut Store,
+    store: &Mutex<Store>,
     client: &SyncClient,
     interval: Duration,
     mut on_round: impl FnMut(&Result<SyncReport, SyncError>),

@@ -327,12 +327,14 @@ fn run(cli: Cli) -> Result<(), CliError> {
         Command::Sync => {
             let client = client(&store)?;
             let owner = format!("cli-{}", std::process::id());
-            print(&runtime().block_on(pos_sync::sync_once(&mut store, &client, &owner))?);
+            let store = std::sync::Mutex::new(store);
+            print(&runtime().block_on(pos_sync::sync_once(&store, &client, &owner))?);
         }
         Command::SyncLoop { interval_secs } => {
             let client = client(&store)?;
+            let store = std::sync::Mutex::new(store);
             runtime().block_on(pos_sync::run_loop(
-                &mut store,
+                &store,
                 &client,
                 std::time::Duration::from_secs(interval_secs),
                 |result| match result {

@@ -1,0 +1,75 @@
+//! The error every command returns: typed, and serialised for the window as tagged JSON
+//! (`{"kind": …}` plus field detail), never as a bare string. Internal failures are logged and
+//! reach the window only as `{"kind": "internal"}`.
+
+use pos_store::StoreError;
+use pos_sync::SyncError;
+use serde::ser::SerializeMap;
+use serde::{Serialize, Serializer};
+
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Sync(#[from] SyncError),
+    /// A setting the person typed that cannot be used, named by field, explained in both
+    /// languages like the domain's field errors.
+    #[error("invalid setting {field}: {en}")]
+    Setting { field: &'static str, en: &'static str, es: &'static str },
+    #[error("settings could not be saved: {0}")]
+    Settings(String),
+    #[error("the device credential could not be stored: {0}")]
+    Credential(#[from] std::io::Error),
+}
+
+impl Serialize for AppError {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Self::Store(e) => {
+                if e.is_internal() {
+                    tracing::error!("store: {e}");
+                }
+                e.serialize(s)
+            }
+            Self::Sync(e) => {
+                let mut m = s.serialize_map(None)?;
+                match e {
+                    SyncError::Network(_) | SyncError::Busy => m.serialize_entry("kind", "offline")?,
+                    SyncError::Unauthorized => m.serialize_entry("kind", "unauthorized")?,
+                    SyncError::Server { status, body } if *status < 500 => {
+                        m.serialize_entry("kind", "refused")?;
+                        m.serialize_entry("status", status)?;
+                        m.serialize_entry("message", &server_message(body))?;
+                    }
+                    SyncError::Server { .. } | SyncError::Store(_) => {
+                        tracing::error!("sync: {e}");
+                        m.serialize_entry("kind", "internal")?;
+                    }
+                }
+                m.end()
+            }
+            Self::Setting { field, en, es } => {
+                let mut m = s.serialize_map(None)?;
+                m.serialize_entry("kind", "invalid")?;
+                let error = serde_json::json!({ "field": field, "code": "invalid", "message": en, "message_es": es });
+                m.serialize_entry("errors", &[error])?;
+                m.end()
+            }
+            Self::Settings(_) | Self::Credential(_) => {
+                tracing::error!("{self}");
+                let mut m = s.serialize_map(None)?;
+                m.serialize_entry("kind", "internal")?;
+                m.end()
+            }
+        }
+    }
+}
+
+/// The human message inside the server's `{"error": {"message": …}}` answer, if it has one.
+fn server_message(body: &str) -> String {
+    serde_json::from_str::<serde_json::Value>(body)
+        .ok()
+        .and_then(|v| v["error"]["message"].as_str().map(str::to_owned))
+        .unwrap_or_else(|| body.chars().take(200).collect())
+}

@@ -1,0 +1,211 @@
+// Every string of the window in Spanish and English, and locale-aware number, money and date
+// formatting. The language is a setting and switches at run time.
+import type { Lang } from "./api";
+
+const es = {
+  "app.title": "Clientes",
+  "search.placeholder": "Cédula, teléfono, correo, pasaporte o nombre",
+  "search.hint": "↑/↓ elegir · Enter asignar a la venta · F2 nuevo cliente",
+  "search.none": "Sin resultados para «{q}»",
+  "search.new": "Crear cliente nuevo (F2)",
+  "match.exact.phone": "teléfono",
+  "match.exact.email": "correo",
+  "match.exact.passport": "pasaporte",
+  "match.exact.identification": "cédula",
+  "match.prefix": "comienza igual",
+  "match.name": "nombre",
+  "inactive": "inactivo",
+  "sale.title": "Venta",
+  "sale.customer": "Cliente",
+  "sale.noCustomer": "Sin cliente asignado: busque uno o cree uno nuevo",
+  "sale.detach": "Quitar",
+  "sale.total": "Total",
+  "sale.currency": "Moneda",
+  "sale.method": "Forma de pago",
+  "sale.checkout": "Cobrar (F9)",
+  "sale.done": "Venta registrada: {total}",
+  "method.cash": "Efectivo",
+  "method.card": "Tarjeta",
+  "method.mobile_payment": "Pago móvil",
+  "method.transfer": "Transferencia",
+  "method.zelle": "Zelle",
+  "method.other": "Otro",
+  "form.new": "Nuevo cliente",
+  "form.edit": "Editar cliente",
+  "form.fix": "Corregir cambio rechazado",
+  "form.first_name": "Nombre",
+  "form.surname": "Apellido",
+  "form.identification": "Cédula / RIF",
+  "form.phone": "Teléfono",
+  "form.email": "Correo",
+  "form.passport_number": "Pasaporte",
+  "form.date_of_birth": "Fecha de nacimiento",
+  "form.city": "Ciudad",
+  "form.address": "Dirección",
+  "form.notes": "Notas",
+  "form.save": "Guardar",
+  "form.cancel": "Cancelar",
+  "form.saved": "Cliente guardado",
+  "form.duplicate": "Ya existe un cliente con este dato",
+  "form.useExisting": "Usar ese cliente",
+  "card.title": "Ficha del cliente",
+  "card.history": "Compras",
+  "card.noHistory": "Sin compras todavía",
+  "card.summary": "Resumen",
+  "card.purchases": "{n} compras",
+  "card.average": "promedio {amount}",
+  "card.preferences": "Preferencias",
+  "card.channels": "Canales",
+  "card.notifications": "Avisos",
+  "card.contactWindow": "Horario de contacto",
+  "card.anytime": "cualquier hora",
+  "card.language": "Idioma",
+  "card.edit": "Editar",
+  "card.close": "Cerrar",
+  "card.attach": "Asignar a la venta",
+  "status.unregistered": "Sin registrar",
+  "status.connecting": "Conectando…",
+  "status.online": "En línea",
+  "status.offline": "Sin conexión",
+  "status.refused": "Credencial rechazada",
+  "status.pending": "{n} por enviar",
+  "status.rejected": "{n} rechazados",
+  "status.lastSync": "Última sincronización {when}",
+  "status.never": "nunca sincronizado",
+  "status.syncNow": "Sincronizar",
+  "rejected.title": "Cambios rechazados por el servidor",
+  "rejected.none": "No hay cambios rechazados",
+  "rejected.fix": "Corregir",
+  "rejected.discard": "Descartar",
+  "settings.title": "Configuración",
+  "settings.server": "Servidor",
+  "settings.code": "Código de registro",
+  "settings.name": "Nombre de la caja",
+  "settings.language": "Idioma",
+  "settings.register": "Registrar caja",
+  "settings.registered": "Caja registrada en {server}",
+  "settings.save": "Guardar",
+  "error.offline": "El servidor no responde",
+  "error.internal": "Algo salió mal; inténtelo de nuevo",
+  "error.unauthorized": "El servidor rechazó esta caja",
+};
+
+type Key = keyof typeof es;
+
+const en: Record<Key, string> = {
+  "app.title": "Customers",
+  "search.placeholder": "ID number, phone, email, passport or name",
+  "search.hint": "↑/↓ choose · Enter attach to sale · F2 new customer",
+  "search.none": "No results for “{q}”",
+  "search.new": "Create a new customer (F2)",
+  "match.exact.phone": "phone",
+  "match.exact.email": "email",
+  "match.exact.passport": "passport",
+  "match.exact.identification": "ID number",
+  "match.prefix": "starts with",
+  "match.name": "name",
+  "inactive": "inactive",
+  "sale.title": "Sale",
+  "sale.customer": "Customer",
+  "sale.noCustomer": "No customer attached: look one up or create one",
+  "sale.detach": "Remove",
+  "sale.total": "Total",
+  "sale.currency": "Currency",
+  "sale.method": "Payment method",
+  "sale.checkout": "Check out (F9)",
+  "sale.done": "Sale recorded: {total}",
+  "method.cash": "Cash",
+  "method.card": "Card",
+  "method.mobile_payment": "Mobile payment",
+  "method.transfer": "Bank transfer",
+  "method.zelle": "Zelle",
+  "method.other": "Other",
+  "form.new": "New customer",
+  "form.edit": "Edit customer",
+  "form.fix": "Fix rejected change",
+  "form.first_name": "First name",
+  "form.surname": "Surname",
+  "form.identification": "ID number / RIF",
+  "form.phone": "Phone",
+  "form.email": "Email",
+  "form.passport_number": "Passport",
+  "form.date_of_birth": "Date of birth",
+  "form.city": "City",
+  "form.address": "Address",
+  "form.notes": "Notes",
+  "form.save": "Save",
+  "form.cancel": "Cancel",
+  "form.saved": "Customer saved",
+  "form.duplicate": "A customer with this detail already exists",
+  "form.useExisting": "Use that customer",
+  "card.title": "Customer card",
+  "card.history": "Purchases",
+  "card.noHistory": "No purchases yet",
+  "card.summary": "Summary",
+  "card.purchases": "{n} purchases",
+  "card.average": "average {amount}",
+  "card.preferences": "Preferences",
+  "card.channels": "Channels",
+  "card.notifications": "Notifications",
+  "card.contactWindow": "Contact window",
+  "card.anytime": "any time",
+  "card.language": "Language",
+  "card.edit": "Edit",
+  "card.close": "Close",
+  "card.attach": "Attach to sale",
+  "status.unregistered": "Not registered",
+  "status.connecting": "Connecting…",
+  "status.online": "Online",
+  "status.offline": "Offline",
+  "status.refused": "Credential refused",
+  "status.pending": "{n} to send",
+  "status.rejected": "{n} rejected",
+  "status.lastSync": "Last sync {when}",
+  "status.never": "never synced",
+  "status.syncNow": "Sync",
+  "rejected.title": "Changes the server rejected",
+  "rejected.none": "No rejected changes",
+  "rejected.fix": "Fix",
+  "rejected.discard": "Discard",
+  "settings.title": "Settings",
+  "settings.server": "Server",
+  "settings.code": "Registration code",
+  "settings.name": "Terminal name",
+  "settings.language": "Language",
+  "settings.register": "Register terminal",
+  "settings.registered": "Terminal registered with {server}",
+  "settings.save": "Save",
+  "error.offline": "The server does not answer",
+  "error.internal": "Something went wrong; please try again",
+  "error.unauthorized": "The server refused this terminal",
+};
+
+const dictionaries: Record<Lang, Record<Key, string>> = { es, en };
+const locales: Record<Lang, string> = { es: "es-VE", en: "en-US" };
+
+export type T = (key: Key, vars?: Record<string, string | number>) => string;
+
+export function translator(lang: Lang): T {
+  const dict = dictionaries[lang];
+  return (key, vars) => {
+    let text = dict[key] ?? key;
+    if (vars) for (const [k, v] of Object.entries(vars)) text = text.replace(`{${k}}`, String(v));
+    return text;
+  };
+}
+
+export function money(lang: Lang, minor: number, currency: string): string {
+  try {
+    return new Intl.NumberFormat(locales[lang], { style: "currency", currency }).format(minor / 100);
+  } catch {
+    return `${(minor / 100).toFixed(2)} ${currency}`;
+  }
+}
+
+export function dateTime(lang: Lang, iso: string): string {
+  return new Intl.DateTimeFormat(locales[lang], { dateStyle: "medium", timeStyle: "short" }).format(new Date(iso));
+}
+
+export function date(lang: Lang, iso: string): string {
+  return new Intl.DateTimeFormat(locales[lang], { dateStyle: "medium" }).format(new Date(iso));
+}
