@@ -5,6 +5,7 @@
 use serde_json::{json, Value};
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};
+use std::os::unix::process::CommandExt;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -76,6 +77,8 @@ impl Display {
         let native = free_port();
         let driver = Command::new(tauri_driver())
             .args(["--port", &port.to_string(), "--native-port", &native.to_string()])
+            // Its own process group, so the WebKitWebDriver and app it starts stop with it.
+            .process_group(0)
             .env("DISPLAY", format!(":{number}"))
             .env("GDK_BACKEND", "x11")
             // The software renderer: no GPU under Xvfb.
@@ -106,6 +109,8 @@ impl Display {
 
 impl Drop for Display {
     fn drop(&mut self) {
+        let group = format!("-{}", self.driver.id());
+        let _ = Command::new("kill").args(["-KILL", "--", &group]).status();
         for child in [&mut self.driver, &mut self.xvfb] {
             let _ = child.kill();
             let _ = child.wait();
