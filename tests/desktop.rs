@@ -46,8 +46,7 @@ fn capture(app: &Session, fields: &[(&str, &str)]) {
     app.find("#customer-form", WAIT);
     for (field, value) in fields {
         let input = app.find(&format!("#customer-{field}"), WAIT);
-        app.clear(&input);
-        app.type_into(&input, value);
+        app.replace_text(&input, value);
     }
 }
 
@@ -106,8 +105,7 @@ fn capture_shows_the_phone_error_as_you_type_then_saves_with_a_valid_phone() {
     assert_eq!(t.ok(&["lookup", "Ana Rojas"]).as_array().map(Vec::len), Some(0));
 
     let phone = app.find("#customer-phone", WAIT);
-    app.clear(&phone);
-    app.type_into(&phone, "0414-765.43.21");
+    app.replace_text(&phone, "0414-765.43.21");
     app.wait_until("phone error gone", WAIT, || app.try_find("#error-phone").is_none());
     app.click(&app.find("#customer-save", WAIT));
     app.wait_until("form closed, customer attached", WAIT, || {

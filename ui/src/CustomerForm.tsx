@@ -88,7 +88,9 @@ export function CustomerForm({ t, lang, mode, onCancel, onSaved }: Props) {
 
   const save = async () => {
     setTouched(new Set(FIELDS));
-    if (Object.keys(errors).length) return;
+    // Check what is in the form now: the errors on screen may answer an earlier keystroke.
+    const check = await api.validateCustomer(input);
+    if (!check.is_valid) return;
     setBusy(true);
     try {
       const saved =
