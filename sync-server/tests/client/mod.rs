@@ -19,7 +19,6 @@ pub enum As {
     Raw(String),
 }
 
-pub use As::{Foreign, Nobody};
 pub const CASHIER: As = As::Role(Role::Cashier);
 pub const MANAGER: As = As::Role(Role::Manager);
 pub const ADMIN: As = As::Role(Role::Admin);
@@ -83,7 +82,7 @@ impl Client {
     /// Registers a terminal of the test organisation; its `Device …` authorisation and id.
     pub async fn terminal(&self) -> (As, Uuid) {
         let code = sync_server::routes::issue_registration_code(&self.state, self.org, None, 1).await.unwrap();
-        let (status, reg) = self.post(&Nobody, "/api/v1/devices/register", json!({"code": code, "name": "Caja"})).await;
+        let (status, reg) = self.post(&As::Nobody, "/api/v1/devices/register", json!({"code": code, "name": "Caja"})).await;
         assert_eq!(status, StatusCode::OK, "{reg}");
         (
             As::Raw(format!("Device {}", reg["credential"].as_str().unwrap())),
@@ -106,4 +105,18 @@ pub fn error_fields(body: &Value) -> Vec<String> {
 
 pub fn id_of(v: &Value) -> String {
     v["id"].as_str().expect("an id").to_owned()
+}
+
+/// Pushes a sale of `total_minor` USD for `customer` from `terminal`, sold at `sold_at`.
+pub async fn push_sale(c: &Client, terminal: &(As, Uuid), customer: &str, total_minor: i64, sold_at: &str) -> Value {
+    let sale = json!({
+        "id": Uuid::now_v7(), "organization_id": c.org, "customer_id": customer, "branch_id": null,
+        "terminal_id": terminal.1, "lines": [], "total_minor": total_minor, "currency": "USD",
+        "payment_method": "cash", "sold_at": sold_at,
+    });
+    let change = json!({"change_id": Uuid::now_v7(), "device_id": terminal.1, "entity": "sale", "sale": sale});
+    let (status, answer) = c.post(&terminal.0, "/api/v1/sync/push", json!({"changes": [change]})).await;
+    assert_eq!(status, StatusCode::OK, "{answer}");
+    assert_eq!(answer["results"][0]["status"], "applied", "{answer}");
+    sale
 }
