@@ -2,9 +2,9 @@
 //! without a token (401) and roles below its own (403), and a token of another organisation
 //! never reaches this organisation's data, whatever id it sends (404, or an empty answer).
 
-mod common;
 #[allow(dead_code)]
 mod client;
+mod common;
 
 use axum::http::StatusCode;
 use client::As::{Foreign, Nobody};
@@ -20,16 +20,31 @@ fn endpoints(review: &str, other: &str) -> Vec<(&'static str, String, Option<Val
         ("GET", format!("{p}/"), None, Cashier),
         ("POST", format!("{p}/"), Some(person("Nuevo", "Cliente", "04161234567")), Cashier),
         ("GET", format!("{p}/{{id}}/"), None, Cashier),
-        ("PUT", format!("{p}/{{id}}/"), Some(json!({"name": "Juan", "surname": "Pérez", "phone": "04141234567", "identification": "V-12345678"})), Manager),
+        (
+            "PUT",
+            format!("{p}/{{id}}/"),
+            Some(json!({"name": "Juan", "surname": "Pérez", "phone": "04141234567", "identification": "V-12345678"})),
+            Manager,
+        ),
         ("PATCH", format!("{p}/{{id}}/"), Some(json!({"notes": "x"})), Manager),
         ("GET", format!("{p}/{{id}}/preferences/"), None, Cashier),
         ("PATCH", format!("{p}/{{id}}/preferences/"), Some(json!({"language": "en"})), Manager),
-        ("PUT", format!("{p}/{{id}}/preferences/"), Some(json!({"channels": [], "notification_types": [], "language": "es"})), Manager),
+        (
+            "PUT",
+            format!("{p}/{{id}}/preferences/"),
+            Some(json!({"channels": [], "notification_types": [], "language": "es"})),
+            Manager,
+        ),
         ("POST", format!("{p}/search/"), Some(json!({"query": "juan"})), Cashier),
         ("POST", format!("{p}/lookup/"), Some(json!({"identification": "V-12345678"})), Cashier),
         ("GET", format!("{p}/quick-lookup/?q=juan"), None, Cashier),
         ("POST", format!("{p}/validate/"), Some(person("A", "B", "04141234567")), Cashier),
-        ("POST", format!("{p}/find-or-create/"), Some(json!({"customer_name": "Juan", "customer_surname": "Pérez", "customer_phone": "04141234567"})), Cashier),
+        (
+            "POST",
+            format!("{p}/find-or-create/"),
+            Some(json!({"customer_name": "Juan", "customer_surname": "Pérez", "customer_phone": "04141234567"})),
+            Cashier,
+        ),
         ("GET", format!("{p}/{{id}}/purchase-history/"), None, Cashier),
         ("GET", format!("{p}/{{id}}/sales-summary/"), None, Cashier),
         ("POST", format!("{p}/manual-add/"), Some(json!({"full_name": "Juan Pérez", "phone": "04141234567"})), Cashier),
@@ -53,18 +68,29 @@ fn below(role: Role) -> Vec<Role> {
 async fn every_endpoint_checks_token_role_and_organisation() {
     for b in common::backends().await {
         let c = Client::new(&b.state, b.org).await;
-        let juan = c.create(json!({"name": "Juan", "surname": "Pérez", "phone": "04141234567", "identification": "V-12345678"})).await;
+        let juan = c
+            .create(json!({"name": "Juan", "surname": "Pérez", "phone": "04141234567", "identification": "V-12345678"}))
+            .await;
         let id = id_of(&juan);
-        let ana = c.create(json!({"name": "Ana", "surname": "Gil", "phone": "04241234567", "email": "ana@x.com"})).await;
+        let ana =
+            c.create(json!({"name": "Ana", "surname": "Gil", "phone": "04241234567", "email": "ana@x.com"})).await;
         let review = uuid::Uuid::now_v7().to_string();
         for (method, path, body, least) in endpoints(&review, &id_of(&ana)) {
             let path = path.replace("{id}", &id);
             let body = body.map(|b| serde_json::from_str::<Value>(&b.to_string().replace("{id}", &id)).unwrap());
             let (status, answer) = c.call(&Nobody, method, &path, body.clone()).await;
-            assert_eq!((status, answer["error"]["kind"].as_str()), (StatusCode::UNAUTHORIZED, Some("unauthorized")), "{method} {path}");
+            assert_eq!(
+                (status, answer["error"]["kind"].as_str()),
+                (StatusCode::UNAUTHORIZED, Some("unauthorized")),
+                "{method} {path}"
+            );
             for role in below(least) {
                 let (status, answer) = c.call(&As::Role(role), method, &path, body.clone()).await;
-                assert_eq!((status, answer["error"]["kind"].as_str()), (StatusCode::FORBIDDEN, Some("forbidden")), "{role:?} {method} {path}");
+                assert_eq!(
+                    (status, answer["error"]["kind"].as_str()),
+                    (StatusCode::FORBIDDEN, Some("forbidden")),
+                    "{role:?} {method} {path}"
+                );
             }
             // Another organisation's admin: our ids are unknown there.
             let (status, answer) = c.call(&Foreign(Role::Admin), method, &path, body.clone()).await;
@@ -90,7 +116,9 @@ async fn every_endpoint_checks_token_role_and_organisation() {
 async fn allowed_roles_get_through() {
     for b in common::backends().await {
         let c = Client::new(&b.state, b.org).await;
-        let juan = c.create(json!({"name": "Juan", "surname": "Pérez", "phone": "04141234567", "identification": "V-12345678"})).await;
+        let juan = c
+            .create(json!({"name": "Juan", "surname": "Pérez", "phone": "04141234567", "identification": "V-12345678"}))
+            .await;
         let id = id_of(&juan);
         let ana = c.create(json!({"name": "Ana", "surname": "Gil", "phone": "04241234567"})).await;
         let review = uuid::Uuid::now_v7().to_string();
@@ -100,7 +128,9 @@ async fn allowed_roles_get_through() {
             let (status, answer) = c.call(&As::Role(least), method, &path, body).await;
             let expected_missing = path.contains(&review);
             assert!(
-                status.is_success() || (expected_missing && status == StatusCode::NOT_FOUND) || status == StatusCode::CONFLICT,
+                status.is_success()
+                    || (expected_missing && status == StatusCode::NOT_FOUND)
+                    || status == StatusCode::CONFLICT,
                 "{least:?} {method} {path}: {status} {answer}"
             );
         }

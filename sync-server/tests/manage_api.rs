@@ -2,9 +2,9 @@
 //! (de)activation, stats, review items and the explicit merge; and the operational surface
 //! (`/metrics`, body limits).
 
-mod common;
 #[allow(dead_code)]
 mod client;
+mod common;
 
 use axum::http::StatusCode;
 use client::{error_fields, id_of, person, push_sale, Client, CASHIER, MANAGER};
@@ -20,12 +20,19 @@ async fn purchase_history_and_sales_summary_come_from_pushed_sales() {
         push_sale(&c, &terminal, &id, 750, "2026-02-10T10:00:00Z").await;
         let (status, history) = c.get(&CASHIER, &format!("/api/v1/customers/{id}/purchase-history/?page_size=1")).await;
         assert_eq!(status, StatusCode::OK, "{history}");
-        assert_eq!((history["count"].as_u64(), history["results"][0]["total_minor"].as_i64()), (Some(2), Some(750)), "newest first");
+        assert_eq!(
+            (history["count"].as_u64(), history["results"][0]["total_minor"].as_i64()),
+            (Some(2), Some(750)),
+            "newest first"
+        );
         assert!(history["next"].as_str().unwrap().contains("page=2"));
         let (_, summary) = c.get(&CASHIER, &format!("/api/v1/customers/{id}/sales-summary/")).await;
         assert_eq!(summary["total_purchases"], 2);
         assert_eq!(summary["by_currency"]["USD"], json!({"purchases": 2, "total_minor": 2000, "average_minor": 1000}));
-        assert_eq!((summary["first_purchase"].as_str(), summary["last_purchase"].as_str()), (Some("2026-01-10T10:00:00Z"), Some("2026-02-10T10:00:00Z")));
+        assert_eq!(
+            (summary["first_purchase"].as_str(), summary["last_purchase"].as_str()),
+            (Some("2026-01-10T10:00:00Z"), Some("2026-02-10T10:00:00Z"))
+        );
         let (_, customer) = c.get(&CASHIER, &format!("/api/v1/customers/{id}/")).await;
         assert_eq!(customer["last_activity"], "2026-02-10T10:00:00Z");
     }
@@ -35,10 +42,12 @@ async fn purchase_history_and_sales_summary_come_from_pushed_sales() {
 async fn bulk_actions_count_and_stats_total() {
     for b in common::backends().await {
         let c = Client::new(&b.state, b.org).await;
-        let a = id_of(&c.create(json!({"name": "A", "surname": "Uno", "phone": "04141000001", "source": "Lead"})).await);
+        let a =
+            id_of(&c.create(json!({"name": "A", "surname": "Uno", "phone": "04141000001", "source": "Lead"})).await);
         let bb = id_of(&c.create(person("B", "Dos", "04141000002")).await);
         let missing = uuid::Uuid::now_v7();
-        let (status, done) = c.post(&MANAGER, "/api/v1/customers/bulk-deactivate/", json!({"ids": [a, bb, missing, a]})).await;
+        let (status, done) =
+            c.post(&MANAGER, "/api/v1/customers/bulk-deactivate/", json!({"ids": [a, bb, missing, a]})).await;
         assert_eq!((status, done), (StatusCode::OK, json!({"updated": 2, "unchanged": 0, "not_found": 1})));
         let (_, done) = c.post(&MANAGER, "/api/v1/customers/bulk-activate/", json!({"ids": [a]})).await;
         assert_eq!(done, json!({"updated": 1, "unchanged": 0, "not_found": 0}));
@@ -51,7 +60,10 @@ async fn bulk_actions_count_and_stats_total() {
 
         let (status, stats) = c.get(&MANAGER, "/api/v1/customers/stats/?days=7").await;
         assert_eq!(status, StatusCode::OK, "{stats}");
-        assert_eq!((stats["total"].as_i64(), stats["active"].as_i64(), stats["inactive"].as_i64()), (Some(2), Some(1), Some(1)));
+        assert_eq!(
+            (stats["total"].as_i64(), stats["active"].as_i64(), stats["inactive"].as_i64()),
+            (Some(2), Some(1), Some(1))
+        );
         assert_eq!(stats["by_source"], json!({"Lead": 1, "POS": 1}));
         assert_eq!(stats["by_branch"], json!({"none": 2}));
         let today = chrono::Utc::now().date_naive().to_string();
@@ -67,9 +79,12 @@ async fn review_items_are_dismissed_or_resolved_by_an_explicit_merge() {
         let c = Client::new(&b.state, b.org).await;
         let terminal = c.terminal().await;
         let juan = id_of(&c.create(json!({"name": "Juan", "surname": "Pérez", "phone": "04141234567"})).await);
-        let dup = id_of(&c.create(json!({"name": "Juan", "surname": "Perez", "email": "juan@x.com", "city": "Mérida"})).await);
+        let dup = id_of(
+            &c.create(json!({"name": "Juan", "surname": "Perez", "email": "juan@x.com", "city": "Mérida"})).await,
+        );
         push_sale(&c, &terminal, &dup, 500, "2026-03-01T12:00:00Z").await;
-        c.call(&MANAGER, "PATCH", &format!("/api/v1/customers/{dup}/preferences/"), Some(json!({"language": "en"}))).await;
+        c.call(&MANAGER, "PATCH", &format!("/api/v1/customers/{dup}/preferences/"), Some(json!({"language": "en"})))
+            .await;
         // Phone names Juan, email the duplicate: a review item opens.
         let (_, found) = c
             .post(&CASHIER, "/api/v1/customers/find-or-create/",
@@ -79,15 +94,22 @@ async fn review_items_are_dismissed_or_resolved_by_an_explicit_merge() {
         let (_, items) = c.get(&MANAGER, "/api/v1/customers/review-items/").await;
         assert_eq!(items["count"], 1, "{items}");
         let item = items["results"][0].clone();
-        assert_eq!((item["match_key"].as_str(), item["customer_b"]["id"].as_str()), (Some("email"), Some(dup.as_str())));
+        assert_eq!(
+            (item["match_key"].as_str(), item["customer_b"]["id"].as_str()),
+            (Some("email"), Some(dup.as_str()))
+        );
 
         let (_, before) = c.get(&terminal.0, "/api/v1/sync/pull?cursor=0&limit=5000").await;
         let cursor = before["cursor"].as_i64().unwrap();
-        let (status, merged) = c.post(&MANAGER, "/api/v1/customers/merge/", json!({"survivor": juan, "loser": dup})).await;
+        let (status, merged) =
+            c.post(&MANAGER, "/api/v1/customers/merge/", json!({"survivor": juan, "loser": dup})).await;
         assert_eq!(status, StatusCode::OK, "{merged}");
         assert_eq!(merged["survivor"]["email"], "juan@x.com", "the survivor takes the loser's free key");
         assert_eq!(merged["survivor"]["city"], "Mérida", "and fills its blanks");
-        assert_eq!((merged["loser"]["merged_into"].as_str(), merged["loser"]["email"].clone()), (Some(juan.as_str()), Value::Null));
+        assert_eq!(
+            (merged["loser"]["merged_into"].as_str(), merged["loser"]["email"].clone()),
+            (Some(juan.as_str()), Value::Null)
+        );
         assert_eq!(merged["sales_repointed"], 1);
         let (_, history) = c.get(&CASHIER, &format!("/api/v1/customers/{juan}/purchase-history/")).await;
         assert_eq!(history["count"], 1, "the loser's sale is the survivor's now");
@@ -102,12 +124,18 @@ async fn review_items_are_dismissed_or_resolved_by_an_explicit_merge() {
         assert!(by.starts_with("user:"), "{by}");
 
         let (_, page) = c.get(&terminal.0, &format!("/api/v1/sync/pull?cursor={cursor}")).await;
-        let remap = page["items"].as_array().unwrap().iter().find(|i| i["customer"]["id"] == dup.as_str()).expect("remap pulled");
+        let remap = page["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|i| i["customer"]["id"] == dup.as_str())
+            .expect("remap pulled");
         assert_eq!(remap["customer"]["merged_into"], juan.as_str());
 
         let (status, _) = c.post(&MANAGER, "/api/v1/customers/merge/", json!({"survivor": juan, "loser": dup})).await;
         assert_eq!(status, StatusCode::NOT_FOUND, "a tombstone cannot be merged again");
-        let (status, body) = c.post(&MANAGER, "/api/v1/customers/merge/", json!({"survivor": juan, "loser": juan})).await;
+        let (status, body) =
+            c.post(&MANAGER, "/api/v1/customers/merge/", json!({"survivor": juan, "loser": juan})).await;
         assert_eq!((status, error_fields(&body)), (StatusCode::UNPROCESSABLE_ENTITY, vec!["loser".to_owned()]));
 
         // Another suspected pair, dismissed this time.
@@ -119,7 +147,8 @@ async fn review_items_are_dismissed_or_resolved_by_an_explicit_merge() {
         let (_, items) = c.get(&MANAGER, "/api/v1/customers/review-items/").await;
         assert_eq!(items["results"][0]["customer_a"]["id"], ana.as_str());
         let item = items["results"][0]["id"].as_str().unwrap().to_owned();
-        let (status, done) = c.post(&MANAGER, &format!("/api/v1/customers/review-items/{item}/dismiss/"), json!({})).await;
+        let (status, done) =
+            c.post(&MANAGER, &format!("/api/v1/customers/review-items/{item}/dismiss/"), json!({})).await;
         assert_eq!((status, done["status"].as_str()), (StatusCode::OK, Some("dismissed")));
         let (status, _) = c.post(&MANAGER, &format!("/api/v1/customers/review-items/{item}/dismiss/"), json!({})).await;
         assert_eq!(status, StatusCode::NOT_FOUND, "already closed");
@@ -134,9 +163,18 @@ async fn metrics_count_requests_and_limits_refuse_large_bodies() {
         let (status, text) = c.get(&client::As::Nobody, "/metrics").await;
         assert_eq!(status, StatusCode::OK);
         let text = text.as_str().unwrap().to_owned();
-        assert!(text.contains("pos_http_requests_total{method=\"POST\",route=\"/api/v1/customers/\",status=\"201\"}"), "{text}");
+        assert!(
+            text.contains("pos_http_requests_total{method=\"POST\",route=\"/api/v1/customers/\",status=\"201\"}"),
+            "{text}"
+        );
         assert!(text.contains("pos_http_request_duration_seconds_bucket{method=\"POST\",route=\"/api/v1/customers/\",status=\"201\",le=\"+Inf\"}"));
-        for name in ["pos_sync_pushes_total", "pos_sync_changes_total{outcome=\"applied\"}", "pos_sync_pulls_total", "pos_merges_total{outcome=\"explicit\"}", "pos_review_items_open"] {
+        for name in [
+            "pos_sync_pushes_total",
+            "pos_sync_changes_total{outcome=\"applied\"}",
+            "pos_sync_pulls_total",
+            "pos_merges_total{outcome=\"explicit\"}",
+            "pos_review_items_open",
+        ] {
             assert!(text.contains(name), "{name} missing");
         }
         let big = format!("{{\"name\": \"{}\"}}", "x".repeat(sync_server::BODY_LIMIT + 1));
