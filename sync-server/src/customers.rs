@@ -34,7 +34,7 @@ pub struct FoundOrCreated {
 }
 
 /// Counts of a bulk (de)activation.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct BulkResult {
     pub updated: usize,
     pub unchanged: usize,

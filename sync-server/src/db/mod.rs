@@ -5,10 +5,12 @@
 
 mod accounts;
 mod customers;
+mod review;
 mod sync;
 
 pub use accounts::{DeviceRecord, RefreshUse, UserRecord};
-pub use customers::{CustomerFilter, CustomerStats, MatchedBy, MergeResult, Ordering, ReviewStatus, MAX_PAGE_SIZE};
+pub use customers::{CustomerFilter, CustomerStats, MatchedBy, Ordering, MAX_PAGE_SIZE};
+pub use review::{MergeResult, ReviewStatus};
 pub use sync::{Actor, ReviewItem, WriteMode};
 
 use chrono::{DateTime, SecondsFormat, Utc};

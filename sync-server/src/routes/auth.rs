@@ -19,15 +19,15 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/devices/register", post(register_device))
 }
 
-#[derive(Debug, Deserialize)]
-struct TokenRequest {
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+pub(super) struct TokenRequest {
     #[serde(default)]
     username: String,
     #[serde(default)]
     password: String,
 }
 
-#[derive(Debug, Serialize, Deserialize)]
+#[derive(Debug, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct TokenPair {
     pub access: String,
     pub refresh: String,
@@ -52,8 +52,10 @@ async fn issue_pair(state: &AppState, user: Uuid, org: Uuid, role: Role, family:
     Ok(TokenPair { access: state.jwt.issue(user, org, role), refresh })
 }
 
-/// Seed 1's `POST /api/token/`: username + password → access + refresh.
-async fn token(
+/// Sign in (seed 1's `POST /api/token/`)
+#[utoipa::path(post, path = "/api/token/", tag = "auth", request_body = TokenRequest,
+    responses((status = 200, description = "Access and refresh tokens", body = TokenPair)))]
+pub(super) async fn token(
     State(state): State<AppState>,
     ApiJson(req): ApiJson<TokenRequest>,
 ) -> Result<Json<TokenPair>, AppError> {
@@ -67,14 +69,19 @@ async fn token(
     Ok(Json(issue_pair(&state, user.id, user.organization_id, role, Uuid::now_v7()).await?))
 }
 
-#[derive(Debug, Deserialize)]
-struct RefreshRequest {
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+pub(super) struct RefreshRequest {
     #[serde(default)]
     refresh: String,
 }
 
-/// Rotates a refresh token: the presented one is spent, a new pair is issued in its family.
-async fn refresh(
+/// Rotate a refresh token
+///
+/// The presented token is spent and a new pair issued in its family; a spent token presented
+/// again revokes the family.
+#[utoipa::path(post, path = "/api/token/refresh/", tag = "auth", request_body = RefreshRequest,
+    responses((status = 200, description = "A new pair", body = TokenPair)))]
+pub(super) async fn refresh(
     State(state): State<AppState>,
     ApiJson(req): ApiJson<RefreshRequest>,
 ) -> Result<Json<TokenPair>, AppError> {
@@ -97,8 +104,8 @@ async fn refresh(
     }
 }
 
-#[derive(Debug, Deserialize)]
-struct RegisterRequest {
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+pub(super) struct RegisterRequest {
     #[serde(default)]
     code: String,
     #[serde(default)]
@@ -108,7 +115,7 @@ struct RegisterRequest {
 }
 
 /// A terminal's registration: its credential (`<device id>.<secret>`), shown once.
-#[derive(Debug, Serialize, Deserialize)]
+#[derive(Debug, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Registration {
     pub device_id: Uuid,
     pub organization_id: Uuid,
@@ -116,7 +123,10 @@ pub struct Registration {
     pub credential: String,
 }
 
-async fn register_device(
+/// Register a terminal with a one-time code
+#[utoipa::path(post, path = "/api/v1/devices/register", tag = "auth", request_body = RegisterRequest,
+    responses((status = 200, description = "The terminal's credential (shown once)", body = Registration)))]
+pub(super) async fn register_device(
     State(state): State<AppState>,
     ApiJson(req): ApiJson<RegisterRequest>,
 ) -> Result<Json<Registration>, AppError> {

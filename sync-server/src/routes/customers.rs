@@ -1,29 +1,24 @@
-//! Seed 2's customer API (`/api/v1/customers/…`, also under seed 1's `/customers/…`): list with
-//! filters, CRUD with soft delete, preferences, search, lookups, validation, find-or-create,
-//! purchase history and sales summary. Handlers parse, call `Customers` or the database, and
-//! map errors.
+//! Seed 2's customer API (`/api/v1/customers/…`, also under seed 1's `/customers/…`): the list
+//! with filters and pages, CRUD with soft delete, and preferences. Handlers parse, call
+//! `Customers` or the database, and map errors; `#[utoipa::path]` documents each one.
 
-use super::extract::{body_error, ApiJson, ApiQuery, Caller, PathId};
+use super::extract::{ApiJson, ApiQuery, Caller, PathId};
+use super::lookup;
+use super::openapi::{CustomerInputDoc, PreferencesDoc};
 use super::views::{CustomerView, Page};
 use crate::auth::Role;
-use crate::db::{CustomerFilter, MatchedBy, Ordering};
+use crate::db::{CustomerFilter, Ordering};
 use crate::error::AppError;
 use crate::AppState;
 use axum::extract::{OriginalUri, State};
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post, MethodRouter};
 use axum::{Json, Router};
 use chrono::{DateTime, NaiveDate, Utc};
-use pos_core::keys::normalize_identification;
-use pos_core::validate::validate_customer;
-use pos_core::{
-    Customer, CustomerInput, ErrorCode, KeyKind, Preferences, Sale, SalesCustomerData, Source, ValidationErrors,
-};
-use serde::{Deserialize, Serialize};
-use serde_json::{json, Map, Value};
-use std::collections::BTreeMap;
-use uuid::Uuid;
+use pos_core::{CustomerInput, ErrorCode, Preferences, Source, ValidationErrors};
+use serde::Deserialize;
+use serde_json::{Map, Value};
+use utoipa::IntoParams;
 
 /// Adds `path` (with its trailing slash, as the seeds write it) and the same path without it.
 pub(super) fn both(router: Router<AppState>, path: &str, handler: MethodRouter<AppState>) -> Router<AppState> {
@@ -34,41 +29,53 @@ pub(super) fn both(router: Router<AppState>, path: &str, handler: MethodRouter<A
 pub fn routes(prefix: &str) -> Router<AppState> {
     let mut r = Router::new();
     r = both(r, &format!("{prefix}/"), get(list).post(create));
-    r = both(r, &format!("{prefix}/search/"), post(search));
-    r = both(r, &format!("{prefix}/lookup/"), post(lookup));
-    r = both(r, &format!("{prefix}/quick-lookup/"), get(quick_lookup));
-    r = both(r, &format!("{prefix}/validate/"), post(validate));
-    r = both(r, &format!("{prefix}/find-or-create/"), post(find_or_create));
+    r = both(r, &format!("{prefix}/search/"), post(lookup::search));
+    r = both(r, &format!("{prefix}/lookup/"), post(lookup::lookup));
+    r = both(r, &format!("{prefix}/quick-lookup/"), get(lookup::quick_lookup));
+    r = both(r, &format!("{prefix}/validate/"), post(lookup::validate));
+    r = both(r, &format!("{prefix}/find-or-create/"), post(lookup::find_or_create));
     r = both(r, &format!("{prefix}/{{id}}/"), get(retrieve).put(replace).patch(patch).delete(soft_delete));
     r = both(
         r,
         &format!("{prefix}/{{id}}/preferences/"),
         get(preferences).put(put_preferences).patch(patch_preferences),
     );
-    r = both(r, &format!("{prefix}/{{id}}/purchase-history/"), get(purchase_history));
-    both(r, &format!("{prefix}/{{id}}/sales-summary/"), get(sales_summary))
+    r = both(r, &format!("{prefix}/{{id}}/purchase-history/"), get(lookup::purchase_history));
+    both(r, &format!("{prefix}/{{id}}/sales-summary/"), get(lookup::sales_summary))
 }
 
 pub const DEFAULT_PAGE_SIZE: u64 = 50;
 
 /// List filters as they arrive (query string or search body), before they are checked.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, IntoParams, utoipa::ToSchema)]
 #[serde(default)]
+#[into_params(parameter_in = Query)]
 pub struct ListParams {
+    /// Any identifier (whole or its start, in any written form) or words of the name.
     pub search: Option<String>,
+    /// Same as `search` (the search body's name for it; `q` also works).
     #[serde(alias = "q")]
     pub query: Option<String>,
+    /// `true` (default), `false`, or `all`.
     pub is_active: Option<String>,
+    /// `POS`, `Manual`, `Lead`, `Booking`, `AreaCustomer`, `Import`, `Webhook`.
     pub source: Option<String>,
+    /// Branch id (`branch_id` also works).
     #[serde(alias = "branch_id")]
     pub branch: Option<String>,
+    /// Case- and accent-insensitive.
     pub city: Option<String>,
+    /// Created at or after: RFC 3339 or `YYYY-MM-DD` (`created_after` also works).
     #[serde(alias = "created_after")]
     pub created_from: Option<String>,
+    /// Created before; a date includes that whole day (`created_before` also works).
     #[serde(alias = "created_before")]
     pub created_to: Option<String>,
+    /// `-created_at` (default), `created_at`, `surname`, `first_name`, `-updated_at`, `-last_activity`.
     pub ordering: Option<String>,
+    /// 1-based.
     pub page: Option<String>,
+    /// 1 to 200, default 50.
     pub page_size: Option<String>,
 }
 
@@ -145,7 +152,7 @@ impl ListParams {
     }
 }
 
-async fn page_of(
+pub(super) async fn page_of(
     state: &AppState,
     caller: Caller,
     uri: &axum::http::Uri,
@@ -158,7 +165,13 @@ async fn page_of(
     Ok(Json(Page::new(uri, count, filter.page, filter.page_size, results)))
 }
 
-async fn list(
+/// List customers
+///
+/// Live customers of the caller's organisation with filters, search and ordering, in seed 1's
+/// pages. Soft-deleted customers are listed only with `is_active=false` or `all`.
+#[utoipa::path(get, path = "/api/v1/customers/", tag = "customers", params(ListParams),
+    responses((status = 200, description = "A page of customers", body = Page<CustomerView>)))]
+pub(super) async fn list(
     State(state): State<AppState>,
     caller: Caller,
     OriginalUri(uri): OriginalUri,
@@ -167,31 +180,13 @@ async fn list(
     page_of(&state, caller, &uri, &params).await
 }
 
-/// `POST search/`: the list's filters in a JSON body (`query` or `search` for the text).
-async fn search(
-    State(state): State<AppState>,
-    caller: Caller,
-    OriginalUri(uri): OriginalUri,
-    ApiJson(body): ApiJson<Map<String, Value>>,
-) -> Result<Json<Page<CustomerView>>, AppError> {
-    // Every filter is text in a query string; read JSON numbers and booleans the same way.
-    let as_text: Map<String, Value> = body
-        .into_iter()
-        .filter(|(_, v)| !v.is_null())
-        .map(|(k, v)| {
-            let text = match v {
-                Value::String(s) => s,
-                other => other.to_string(),
-            };
-            (k, Value::String(text))
-        })
-        .collect();
-    let params: ListParams = serde_json::from_value(Value::Object(as_text))
-        .map_err(|e| AppError::BadRequest(format!("the body does not fit: {e}")))?;
-    page_of(&state, caller, &uri, &params).await
-}
-
-async fn create(
+/// Create a customer
+///
+/// A strict create: an identifier another customer holds is refused with 409 naming it.
+#[utoipa::path(post, path = "/api/v1/customers/", tag = "customers", request_body = CustomerInputDoc,
+    responses((status = 201, description = "Created", body = CustomerView),
+        (status = 409, description = "An identifier belongs to `existing_id`", body = super::openapi::ErrorBody)))]
+pub(super) async fn create(
     State(state): State<AppState>,
     caller: Caller,
     ApiJson(input): ApiJson<CustomerInput>,
@@ -200,8 +195,10 @@ async fn create(
     Ok((StatusCode::CREATED, Json(customer.into())))
 }
 
-/// A customer by id; an id merged away answers with the customer it became.
-async fn retrieve(
+/// Get a customer
+#[utoipa::path(get, path = "/api/v1/customers/{id}/", tag = "customers", params(("id" = Uuid, Path)),
+    responses((status = 200, description = "The customer (a merged-away id answers with its survivor)", body = CustomerView)))]
+pub(super) async fn retrieve(
     State(state): State<AppState>,
     caller: Caller,
     PathId(id): PathId,
@@ -211,7 +208,12 @@ async fn retrieve(
     Ok(Json(customer.into()))
 }
 
-async fn replace(
+/// Replace a customer's fields (manager)
+#[utoipa::path(put, path = "/api/v1/customers/{id}/", tag = "customers", params(("id" = Uuid, Path)),
+    request_body = CustomerInputDoc,
+    responses((status = 200, description = "Updated", body = CustomerView),
+        (status = 409, description = "An identifier belongs to `existing_id`", body = super::openapi::ErrorBody)))]
+pub(super) async fn replace(
     State(state): State<AppState>,
     caller: Caller,
     PathId(id): PathId,
@@ -220,7 +222,12 @@ async fn replace(
     Ok(Json(caller.customers(&state, Role::Manager)?.update(id, &input).await?.into()))
 }
 
-async fn patch(
+/// Change some of a customer's fields (manager)
+#[utoipa::path(patch, path = "/api/v1/customers/{id}/", tag = "customers", params(("id" = Uuid, Path)),
+    request_body = CustomerInputDoc,
+    responses((status = 200, description = "Updated", body = CustomerView),
+        (status = 409, description = "An identifier belongs to `existing_id`", body = super::openapi::ErrorBody)))]
+pub(super) async fn patch(
     State(state): State<AppState>,
     caller: Caller,
     PathId(id): PathId,
@@ -229,8 +236,10 @@ async fn patch(
     Ok(Json(caller.customers(&state, Role::Manager)?.patch(id, &fields).await?.into()))
 }
 
-/// Soft delete: the customer stays, inactive (204).
-async fn soft_delete(
+/// Soft-delete a customer (manager)
+#[utoipa::path(delete, path = "/api/v1/customers/{id}/", tag = "customers", params(("id" = Uuid, Path)),
+    responses((status = 204, description = "Now inactive; the record stays")))]
+pub(super) async fn soft_delete(
     State(state): State<AppState>,
     caller: Caller,
     PathId(id): PathId,
@@ -241,7 +250,10 @@ async fn soft_delete(
     Ok(StatusCode::NO_CONTENT)
 }
 
-async fn preferences(
+/// Get communication preferences
+#[utoipa::path(get, path = "/api/v1/customers/{id}/preferences/", tag = "preferences", params(("id" = Uuid, Path)),
+    responses((status = 200, description = "The preferences (defaults until set)", body = PreferencesDoc)))]
+pub(super) async fn preferences(
     State(state): State<AppState>,
     caller: Caller,
     PathId(id): PathId,
@@ -249,7 +261,11 @@ async fn preferences(
     Ok(Json(caller.customers(&state, Role::Cashier)?.preferences(id).await?))
 }
 
-async fn put_preferences(
+/// Replace communication preferences (manager)
+#[utoipa::path(put, path = "/api/v1/customers/{id}/preferences/", tag = "preferences", params(("id" = Uuid, Path)),
+    request_body = PreferencesDoc,
+    responses((status = 200, description = "Updated", body = PreferencesDoc)))]
+pub(super) async fn put_preferences(
     State(state): State<AppState>,
     caller: Caller,
     PathId(id): PathId,
@@ -258,186 +274,15 @@ async fn put_preferences(
     Ok(Json(caller.customers(&state, Role::Manager)?.set_preferences(id, &fields, true).await?))
 }
 
-async fn patch_preferences(
+/// Change some communication preferences (manager)
+#[utoipa::path(patch, path = "/api/v1/customers/{id}/preferences/", tag = "preferences", params(("id" = Uuid, Path)),
+    request_body = PreferencesDoc,
+    responses((status = 200, description = "Updated", body = PreferencesDoc)))]
+pub(super) async fn patch_preferences(
     State(state): State<AppState>,
     caller: Caller,
     PathId(id): PathId,
     ApiJson(fields): ApiJson<Map<String, Value>>,
 ) -> Result<Json<Preferences>, AppError> {
     Ok(Json(caller.customers(&state, Role::Manager)?.set_preferences(id, &fields, false).await?))
-}
-
-#[derive(Debug, Deserialize)]
-struct LookupRequest {
-    identification: String,
-}
-
-/// `POST lookup/`: the customer holding a cédula or RIF, typed any way.
-async fn lookup(
-    State(state): State<AppState>,
-    caller: Caller,
-    ApiJson(req): ApiJson<LookupRequest>,
-) -> Result<Json<CustomerView>, AppError> {
-    caller.require(Role::Cashier)?;
-    let key = normalize_identification(&req.identification)
-        .map_err(|code| AppError::Invalid(ValidationErrors::one("identification", code)))?;
-    let keys = pos_core::MatchKeys { identification: Some(key.clone()), ..Default::default() };
-    let mut hit = state.db.key_hits(caller.org, &keys, None).await?.identification;
-    if hit.is_none() && req.identification.trim().starts_with(|c: char| c.is_ascii_digit()) {
-        // A bare number may be a foreign resident's E cédula.
-        let keys = pos_core::MatchKeys { identification: Some(key.replacen("V-", "E-", 1)), ..Default::default() };
-        hit = state.db.key_hits(caller.org, &keys, None).await?.identification;
-    }
-    let id = hit.ok_or(AppError::NotFound)?;
-    Ok(Json(state.db.live_customer(caller.org, id).await?.ok_or(AppError::NotFound)?.into()))
-}
-
-#[derive(Debug, Deserialize)]
-struct QuickLookupQuery {
-    #[serde(default)]
-    q: String,
-    limit: Option<u64>,
-}
-
-#[derive(Debug, Serialize)]
-struct LookupHit {
-    #[serde(flatten)]
-    customer: CustomerView,
-    matched_by: MatchedBy,
-}
-
-/// `GET quick-lookup/?q=`: any identifier in any written form, its start, or a name.
-async fn quick_lookup(
-    State(state): State<AppState>,
-    caller: Caller,
-    ApiQuery(q): ApiQuery<QuickLookupQuery>,
-) -> Result<Json<Value>, AppError> {
-    if q.q.trim().is_empty() {
-        return Err(AppError::Invalid(ValidationErrors::one("q", ErrorCode::Required)));
-    }
-    let hits = caller.customers(&state, Role::Cashier)?.quick_lookup(&q.q, q.limit.unwrap_or(20)).await?;
-    let results: Vec<LookupHit> =
-        hits.into_iter().map(|(c, matched_by)| LookupHit { customer: c.into(), matched_by }).collect();
-    Ok(Json(json!({ "count": results.len(), "results": results })))
-}
-
-/// Customer data in seed 2's own field names or in its sales-data ones (`customer_name`, …).
-fn customer_input(body: Map<String, Value>) -> Result<CustomerInput, AppError> {
-    let sales = body.keys().any(|k| k.starts_with("customer_"));
-    let value = Value::Object(body);
-    let parsed = if sales {
-        serde_json::from_value::<SalesCustomerData>(value.clone()).map(CustomerInput::from)
-    } else {
-        serde_json::from_value::<CustomerInput>(value.clone())
-    };
-    parsed.map_err(|e| {
-        if sales {
-            body_error::<SalesCustomerData>(&value, &e)
-        } else {
-            body_error::<CustomerInput>(&value, &e)
-        }
-    })
-}
-
-/// `POST validate/`: whether the data would be accepted for a sale, every field error at once,
-/// and the normalised values.
-async fn validate(
-    State(_state): State<AppState>,
-    caller: Caller,
-    ApiJson(body): ApiJson<Map<String, Value>>,
-) -> Result<Json<Value>, AppError> {
-    caller.require(Role::Cashier)?;
-    let input = customer_input(body)?;
-    Ok(Json(match validate_customer(&input, Utc::now().date_naive()) {
-        Ok(valid) => json!({ "is_valid": true, "errors": {}, "normalized": valid }),
-        Err(errors) => {
-            let mut by_field: BTreeMap<String, Vec<Value>> = BTreeMap::new();
-            for e in &errors.0 {
-                by_field.entry(e.field.clone()).or_default().push(serde_json::to_value(e).expect("errors serialise"));
-            }
-            json!({ "is_valid": false, "errors": by_field, "normalized": Value::Null })
-        }
-    }))
-}
-
-/// `POST find-or-create/`: seed 2's sales-data fields → the customer and whether it was created
-/// (201) or found (200).
-async fn find_or_create(
-    State(state): State<AppState>,
-    caller: Caller,
-    ApiJson(body): ApiJson<Map<String, Value>>,
-) -> Result<Response, AppError> {
-    let input = customer_input(body)?;
-    let done = caller.customers(&state, Role::Cashier)?.find_or_create(&input, true).await?;
-    let status = if done.created { StatusCode::CREATED } else { StatusCode::OK };
-    let body = json!({
-        "customer": CustomerView::from(&done.customer),
-        "created": done.created,
-        "matched_by": done.matched_by.map(KeyKind::field),
-        "reactivated": done.reactivated,
-        "possible_duplicates": done.possible_duplicates.iter()
-            .map(|c| json!({"customer_id": c.other, "key": c.key.field()})).collect::<Vec<_>>(),
-    });
-    Ok((status, Json(body)).into_response())
-}
-
-#[derive(Debug, Deserialize)]
-struct HistoryQuery {
-    page: Option<u64>,
-    page_size: Option<u64>,
-}
-
-async fn customer_sales(state: &AppState, caller: Caller, id: Uuid) -> Result<(Customer, Vec<Sale>), AppError> {
-    let customer = caller.customers(state, Role::Cashier)?.get(id).await?;
-    let sales = state.db.sales_of(caller.org, id).await?;
-    Ok((customer, sales))
-}
-
-/// `GET {id}/purchase-history/`: the customer's sales, newest first, in pages.
-async fn purchase_history(
-    State(state): State<AppState>,
-    caller: Caller,
-    PathId(id): PathId,
-    OriginalUri(uri): OriginalUri,
-    ApiQuery(q): ApiQuery<HistoryQuery>,
-) -> Result<Json<Page<Sale>>, AppError> {
-    let (_, sales) = customer_sales(&state, caller, id).await?;
-    let page = q.page.unwrap_or(1).max(1);
-    let size = q.page_size.unwrap_or(DEFAULT_PAGE_SIZE).clamp(1, crate::db::MAX_PAGE_SIZE);
-    let count = sales.len() as u64;
-    let results = sales.into_iter().skip(((page - 1) * size) as usize).take(size as usize).collect();
-    Ok(Json(Page::new(&uri, count, page, size, results)))
-}
-
-/// Totals of one currency.
-#[derive(Debug, Default, Serialize)]
-struct CurrencyTotal {
-    purchases: u64,
-    total_minor: i64,
-    average_minor: i64,
-}
-
-/// `GET {id}/sales-summary/`: purchases, totals and averages per currency, first and last.
-async fn sales_summary(
-    State(state): State<AppState>,
-    caller: Caller,
-    PathId(id): PathId,
-) -> Result<Json<Value>, AppError> {
-    let (customer, sales) = customer_sales(&state, caller, id).await?;
-    let mut by_currency: BTreeMap<String, CurrencyTotal> = BTreeMap::new();
-    for sale in &sales {
-        let t = by_currency.entry(sale.currency.clone()).or_default();
-        t.purchases += 1;
-        t.total_minor = t.total_minor.saturating_add(sale.total_minor);
-    }
-    for t in by_currency.values_mut() {
-        t.average_minor = t.total_minor / t.purchases.max(1) as i64;
-    }
-    Ok(Json(json!({
-        "customer_id": customer.id,
-        "total_purchases": sales.len(),
-        "by_currency": by_currency,
-        "first_purchase": sales.iter().map(|s| s.sold_at).min(),
-        "last_purchase": sales.iter().map(|s| s.sold_at).max(),
-    })))
 }

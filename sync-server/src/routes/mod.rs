@@ -4,7 +4,9 @@
 mod auth;
 mod customers;
 pub mod extract;
+mod lookup;
 mod manage;
+pub mod openapi;
 mod ops;
 mod sync;
 pub mod views;
@@ -20,7 +22,8 @@ pub const CUSTOMER_PREFIXES: [&str; 2] = ["/api/v1/customers", "/customers"];
 
 /// Every route of the server.
 pub fn all() -> Router<AppState> {
-    let mut router = Router::new().merge(auth::routes()).merge(sync::routes()).merge(ops::routes());
+    let mut router =
+        Router::new().merge(auth::routes()).merge(sync::routes()).merge(ops::routes()).merge(openapi::routes());
     for prefix in CUSTOMER_PREFIXES {
         router = router.merge(customers::routes(prefix)).merge(manage::routes(prefix));
     }

@@ -14,12 +14,16 @@ pub fn routes() -> Router<AppState> {
     Router::new().route("/healthz", get(healthz)).route("/metrics", get(metrics))
 }
 
-async fn healthz(State(state): State<AppState>) -> Result<Json<serde_json::Value>, AppError> {
+/// Health: the database answers
+#[utoipa::path(get, path = "/healthz", tag = "operations", responses((status = 200, description = "`{status, database}`", body = Object)))]
+pub(super) async fn healthz(State(state): State<AppState>) -> Result<Json<serde_json::Value>, AppError> {
     state.db.ping().await?;
     Ok(Json(json!({ "status": "ok", "database": state.db.backend_name() })))
 }
 
-async fn metrics(State(state): State<AppState>) -> Result<impl IntoResponse, AppError> {
+/// Prometheus metrics
+#[utoipa::path(get, path = "/metrics", tag = "operations", responses((status = 200, description = "Text exposition", content_type = "text/plain")))]
+pub(super) async fn metrics(State(state): State<AppState>) -> Result<impl IntoResponse, AppError> {
     let open = state.db.open_review_items_total().await?;
     Ok(([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], METRICS.render(open)))
 }

@@ -18,7 +18,14 @@ pub fn routes() -> Router<AppState> {
     Router::new().route("/api/v1/sync/push", post(push)).route("/api/v1/sync/pull", get(pull))
 }
 
-async fn push(
+/// Push outbox changes (terminals)
+///
+/// Each change is applied exactly once and answered: applied, merged into another customer,
+/// or rejected with field errors. At most 1,000 changes per push.
+#[utoipa::path(post, path = "/api/v1/sync/push", tag = "sync",
+    request_body(content = Object, description = "`{\"changes\": [Change]}` (pos-core wire types)"),
+    responses((status = 200, description = "One result per change, in order", body = Object)))]
+pub(super) async fn push(
     State(state): State<AppState>,
     device: DeviceAuth,
     ApiJson(req): ApiJson<PushRequest>,
@@ -31,14 +38,20 @@ async fn push(
     Ok(Json(answer))
 }
 
-#[derive(Debug, Deserialize)]
-struct PullQuery {
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub(super) struct PullQuery {
+    /// The cursor of the last page applied (0 to bootstrap).
     #[serde(default)]
     cursor: i64,
+    /// Items per page (default 1,000, at most 5,000).
     limit: Option<i64>,
 }
 
-async fn pull(
+/// Pull changes after a cursor (terminals)
+#[utoipa::path(get, path = "/api/v1/sync/pull", tag = "sync", params(PullQuery),
+    responses((status = 200, description = "`{items, cursor, has_more}`", body = Object)))]
+pub(super) async fn pull(
     State(state): State<AppState>,
     device: DeviceAuth,
     ApiQuery(q): ApiQuery<PullQuery>,
