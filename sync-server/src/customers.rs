@@ -85,6 +85,7 @@ impl Customers<'_> {
             return Ok(Vec::new());
         }
         let answer = self.state.db.write_changes(self.org, self.actor, &changes, &self.state.clock, mode).await?;
+        crate::metrics::METRICS.record_push(&answer);
         let mut outcomes = Vec::with_capacity(answer.results.len());
         for result in answer.results {
             if let ChangeOutcome::Rejected { errors } = &result.outcome {

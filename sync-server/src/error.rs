@@ -20,6 +20,8 @@ pub enum AppError {
     Forbidden,
     #[error("not found")]
     NotFound,
+    #[error("method not allowed")]
+    MethodNotAllowed,
     #[error("bad request: {0}")]
     BadRequest(String),
     /// A strict create or an edit named an identifier another customer holds.
@@ -64,6 +66,12 @@ impl IntoResponse for AppError {
                 (StatusCode::FORBIDDEN, "forbidden", "Your role does not allow this.".to_owned(), None)
             }
             AppError::NotFound => (StatusCode::NOT_FOUND, "not_found", "Not found.".to_owned(), None),
+            AppError::MethodNotAllowed => (
+                StatusCode::METHOD_NOT_ALLOWED,
+                "method_not_allowed",
+                "This path does not take that method.".to_owned(),
+                None,
+            ),
             AppError::BadRequest(m) => (StatusCode::BAD_REQUEST, "bad_request", m.clone(), None),
             AppError::Conflict { existing, fields } => {
                 existing_id = *existing;

@@ -54,6 +54,7 @@ pub fn app(state: AppState) -> Router {
     routes::all()
         .route_layer(axum::middleware::from_fn(metrics::track))
         .fallback(|| async { error::AppError::NotFound })
+        .method_not_allowed_fallback(|| async { error::AppError::MethodNotAllowed })
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .layer(axum::middleware::from_fn(timeout))
         .with_state(state)

@@ -97,6 +97,11 @@ async fn bad_input_is_answered_in_one_shape_naming_fields() {
         let (status, body) = c.get(&CASHIER, "/api/v1/customers/?ordering=shoe_size&page=0&is_active=maybe").await;
         assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
         assert_eq!(error_fields(&body), ["is_active", "ordering", "page"]);
+        let (status, body) = c.call(&CASHIER, "DELETE", "/api/v1/customers/", None).await;
+        assert_eq!(
+            (status, body["error"]["kind"].as_str()),
+            (StatusCode::METHOD_NOT_ALLOWED, Some("method_not_allowed"))
+        );
         let (status, body) = c.get(&client::As::Nobody, "/api/v1/customers/").await;
         assert_eq!((status, body["error"]["kind"].as_str()), (StatusCode::UNAUTHORIZED, Some("unauthorized")));
     }

@@ -159,16 +159,19 @@ impl Db {
 
     /// Fills the search columns of rows written before migration 2, inside its transaction.
     pub(super) async fn fill_search_columns(&self, tx: &mut Transaction<'_, Any>) -> DbResult<()> {
-        let mut after = String::new();
+        // Keyset over the primary key, so each batch starts where the last one ended.
+        let (mut after_id, mut after_org) = (String::new(), String::new());
         loop {
             let rows = sqlx::query(self.sql(
-                "SELECT organization_id, id, data FROM customers WHERE id > $1 AND search_name IS NULL ORDER BY id LIMIT 1000",
+                "SELECT organization_id, id, data FROM customers WHERE (id, organization_id) > ($1, $2) \
+                 ORDER BY id, organization_id LIMIT 1000",
             ))
-            .bind(&after)
+            .bind(&after_id)
+            .bind(&after_org)
             .fetch_all(&mut **tx)
             .await?;
             let Some(last) = rows.last() else { return Ok(()) };
-            after = last.try_get("id")?;
+            (after_id, after_org) = (last.try_get("id")?, last.try_get("organization_id")?);
             for row in &rows {
                 let c: Customer = decode(row)?;
                 let org: String = row.try_get("organization_id")?;
