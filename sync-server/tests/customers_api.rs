@@ -420,3 +420,41 @@ async fn rest_writes_reach_terminals_on_pull_with_server_clocks() {
         assert_eq!(status, StatusCode::OK);
     }
 }
+
+#[tokio::test]
+async fn concurrent_captures_of_one_person_leave_one_customer() {
+    for b in common::backends().await {
+        let c = Client::new(&b.state, b.org).await;
+        let sale = json!({"customer_name": "Juan", "customer_surname": "Pérez", "customer_phone": "04141234567"});
+        let finds = (0..12).map(|_| {
+            let (c, sale) = (c.clone(), sale.clone());
+            tokio::spawn(async move { c.post(&CASHIER, "/api/v1/customers/find-or-create/", sale).await })
+        });
+        let strict = (0..6).map(|_| {
+            let c = c.clone();
+            tokio::spawn(async move {
+                c.post(&CASHIER, "/api/v1/customers/", json!({"name": "Ana", "surname": "Gil", "email": "ana@x.com"}))
+                    .await
+            })
+        });
+        let finds: Vec<_> = futures_join(finds.collect()).await;
+        let strict: Vec<_> = futures_join(strict.collect()).await;
+        let ids: std::collections::BTreeSet<String> =
+            finds.iter().map(|(_, body)| body["customer"]["id"].as_str().unwrap().to_owned()).collect();
+        assert_eq!(ids.len(), 1, "every checkout found the same customer");
+        assert!(finds.iter().all(|(s, _)| *s == StatusCode::OK || *s == StatusCode::CREATED));
+        let created = strict.iter().filter(|(s, _)| *s == StatusCode::CREATED).count();
+        let refused = strict.iter().filter(|(s, _)| *s == StatusCode::CONFLICT).count();
+        assert_eq!((created, refused), (1, 5), "{strict:?}");
+        let (_, list) = c.get(&CASHIER, "/api/v1/customers/?is_active=all").await;
+        assert_eq!(list["count"], 2, "one Juan, one Ana");
+    }
+}
+
+async fn futures_join<T>(handles: Vec<tokio::task::JoinHandle<T>>) -> Vec<T> {
+    let mut out = Vec::new();
+    for h in handles {
+        out.push(h.await.unwrap());
+    }
+    out
+}
