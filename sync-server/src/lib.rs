@@ -4,8 +4,10 @@
 //! commands.
 
 pub mod auth;
+pub mod customers;
 pub mod db;
 pub mod error;
+pub mod metrics;
 pub mod plan;
 pub mod routes;
 
@@ -13,6 +15,7 @@ use axum::extract::DefaultBodyLimit;
 use axum::Router;
 use pos_core::{Hlc, HlcClock};
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 /// Shared by every request. Cheap to clone.
 #[derive(Debug, Clone)]
@@ -43,11 +46,25 @@ impl AppState {
 /// Request bodies above this are refused (a push of 1,000 changes is well under it).
 pub const BODY_LIMIT: usize = 8 * 1024 * 1024;
 
+/// Requests that take longer are answered 503 (the work in flight is dropped with its
+/// transaction, so nothing is half-written).
+pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+
 pub fn app(state: AppState) -> Router {
-    Router::new()
-        .merge(routes::auth_routes())
-        .merge(routes::sync_routes())
-        .merge(routes::health_routes())
+    routes::all()
+        .route_layer(axum::middleware::from_fn(metrics::track))
+        .fallback(|| async { error::AppError::NotFound })
+        .method_not_allowed_fallback(|| async { error::AppError::MethodNotAllowed })
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .layer(axum::middleware::from_fn(timeout))
         .with_state(state)
+}
+
+/// Answers 503 in the one error shape when a request outlives [`REQUEST_TIMEOUT`].
+async fn timeout(request: axum::extract::Request, next: axum::middleware::Next) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    match tokio::time::timeout(REQUEST_TIMEOUT, next.run(request)).await {
+        Ok(response) => response,
+        Err(_) => error::AppError::Timeout.into_response(),
+    }
 }

@@ -199,6 +199,8 @@ pub struct CustomerInput {
     pub notes: Option<String>,
     pub source: Option<String>,
     pub service_type: Option<String>,
+    /// Seed 1 sends it as `branch`.
+    #[serde(alias = "branch")]
     pub branch_id: Option<Uuid>,
 }
 

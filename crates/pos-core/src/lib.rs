@@ -9,6 +9,7 @@ pub mod error;
 pub mod hlc;
 pub mod identification;
 pub mod keys;
+pub mod lookup;
 pub mod merge;
 pub mod phone;
 pub mod preferences;

@@ -4,10 +4,14 @@
 //! comes from the database: unique indexes and the per-organisation sequence row lock.
 
 mod accounts;
+mod customers;
+mod review;
 mod sync;
 
 pub use accounts::{DeviceRecord, RefreshUse, UserRecord};
-pub use sync::ReviewItem;
+pub use customers::{CustomerFilter, CustomerStats, MatchedBy, Ordering, MAX_PAGE_SIZE};
+pub use review::{MergeResult, ReviewStatus};
+pub use sync::{Actor, ReviewItem, WriteMode};
 
 use chrono::{DateTime, SecondsFormat, Utc};
 use sqlx::any::{AnyPoolOptions, AnyRow};
@@ -24,6 +28,9 @@ pub enum DbError {
     Corrupt(String),
     #[error("unsupported database url {0:?} (use sqlite:// or postgres://)")]
     UnsupportedUrl(String),
+    /// A strict create matched customer `existing`; nothing was written.
+    #[error("the customer already exists as {existing}")]
+    Duplicate { existing: Uuid },
 }
 
 pub type DbResult<T> = Result<T, DbError>;
@@ -34,8 +41,14 @@ pub enum Backend {
     Postgres,
 }
 
-const SQLITE_MIGRATIONS: &[&str] = &[include_str!("../../../migrations/server-sqlite/0001_init.sql")];
-const POSTGRES_MIGRATIONS: &[&str] = &[include_str!("../../../migrations/server-postgres/0001_init.sql")];
+const SQLITE_MIGRATIONS: &[&str] = &[
+    include_str!("../../../migrations/server-sqlite/0001_init.sql"),
+    include_str!("../../../migrations/server-sqlite/0002_customer_api.sql"),
+];
+const POSTGRES_MIGRATIONS: &[&str] = &[
+    include_str!("../../../migrations/server-postgres/0001_init.sql"),
+    include_str!("../../../migrations/server-postgres/0002_customer_api.sql"),
+];
 
 /// The server's database.
 #[derive(Debug, Clone)]
@@ -149,6 +162,9 @@ impl Db {
                 .await?;
             if done.is_none() {
                 sqlx::raw_sql(AssertSqlSafe(*sql)).execute(&mut *tx).await?;
+                if version == 2 {
+                    self.fill_search_columns(&mut tx).await?;
+                }
                 sqlx::query(self.sql("INSERT INTO schema_migrations (version, applied_at) VALUES ($1, $2)"))
                     .bind(version)
                     .bind(ts(&Utc::now()))

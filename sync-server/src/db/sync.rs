@@ -14,28 +14,78 @@ use uuid::Uuid;
 
 const MAX_ATTEMPTS: usize = 8;
 
+/// Who writes: a terminal pushing its outbox, or a signed-in user through the REST API. Its id
+/// is the `device_id` the batch's changes carry; its label (`device:<id>`, `user:<id>`) is
+/// recorded in the merge log.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Actor {
+    Device(Uuid),
+    User(Uuid),
+}
+
+impl Actor {
+    pub fn id(self) -> Uuid {
+        match self {
+            Actor::Device(id) | Actor::User(id) => id,
+        }
+    }
+
+    pub fn label(self) -> String {
+        match self {
+            Actor::Device(id) => format!("device:{id}"),
+            Actor::User(id) => format!("user:{id}"),
+        }
+    }
+}
+
+/// Whether a new customer that matches an existing one is merged (sync, find-or-create) or
+/// refused (a strict create).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WriteMode {
+    Merge,
+    Strict,
+}
+
 /// A bound value: the store's columns are text or integers.
-enum Val {
+pub(super) enum Val {
     Text(Option<String>),
     Int(i64),
 }
 
 impl Val {
-    fn text(v: impl ToString) -> Val {
+    pub(super) fn text(v: impl ToString) -> Val {
         Val::Text(Some(v.to_string()))
     }
 }
 
-const CUSTOMER_INSERT: &str =
+pub(super) const CUSTOMER_INSERT: &str =
     "INSERT INTO customers (organization_id, id, seq, phone, email, identification, passport_number, \
-     merged_into, is_active, created_at, data)";
-const CUSTOMER_UPSERT: &str =
+     merged_into, is_active, created_at, data, search_name, sort_surname, source, branch_id, city, updated_at, \
+     last_activity)";
+pub(super) const CUSTOMER_UPSERT: &str =
     "ON CONFLICT (organization_id, id) DO UPDATE SET seq = excluded.seq, phone = excluded.phone, \
      email = excluded.email, identification = excluded.identification, passport_number = excluded.passport_number, \
-     merged_into = excluded.merged_into, is_active = excluded.is_active, data = excluded.data";
+     merged_into = excluded.merged_into, is_active = excluded.is_active, data = excluded.data, \
+     search_name = excluded.search_name, sort_surname = excluded.sort_surname, source = excluded.source, \
+     branch_id = excluded.branch_id, city = excluded.city, updated_at = excluded.updated_at, \
+     last_activity = excluded.last_activity";
 
-fn customer_row(org: Val, seq: Val, c: &Customer) -> Vec<Val> {
-    vec![
+/// The columns the REST API filters, searches and orders by, derived from the record.
+pub(super) fn customer_search_columns(c: &Customer) -> [Option<String>; 7] {
+    use pos_core::text::fold;
+    [
+        Some(fold(&format!("{} {}", c.first_name, c.surname))),
+        Some(fold(&format!("{} {}", c.surname, c.first_name))),
+        Some(c.source.as_str().to_owned()),
+        c.branch_id.map(|b| b.to_string()),
+        c.city.as_deref().map(fold),
+        Some(ts(&c.updated_at)),
+        c.last_activity.as_ref().map(ts),
+    ]
+}
+
+pub(super) fn customer_row(org: Val, seq: Val, c: &Customer) -> Vec<Val> {
+    let mut row = vec![
         org,
         Val::text(c.id),
         seq,
@@ -47,7 +97,9 @@ fn customer_row(org: Val, seq: Val, c: &Customer) -> Vec<Val> {
         Val::Int(i64::from(c.is_active)),
         Val::Text(Some(ts(&c.created_at))),
         Val::Text(Some(serde_json::to_string(c).expect("customers serialise"))),
-    ]
+    ];
+    row.extend(customer_search_columns(c).into_iter().map(Val::Text));
+    row
 }
 
 /// "These two customers may be the same person."
@@ -62,23 +114,23 @@ pub struct ReviewItem {
 }
 
 #[derive(Serialize, Deserialize)]
-struct StoredPreferences {
-    preferences: Preferences,
-    clocks: BTreeMap<String, Hlc>,
+pub(super) struct StoredPreferences {
+    pub(super) preferences: Preferences,
+    pub(super) clocks: BTreeMap<String, Hlc>,
 }
 
-fn decode<T: serde::de::DeserializeOwned>(row: &AnyRow) -> DbResult<T> {
+pub(super) fn decode<T: serde::de::DeserializeOwned>(row: &AnyRow) -> DbResult<T> {
     let data: String = row.try_get("data")?;
     serde_json::from_str(&data).map_err(|e| DbError::Corrupt(e.to_string()))
 }
 
 /// `$first, $first+1, …` for an IN list of `n` values.
-fn placeholders(first: usize, n: usize) -> String {
+pub(super) fn placeholders(first: usize, n: usize) -> String {
     (first..first + n).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ")
 }
 
 /// Whether a failed transaction may succeed when run again (a concurrent writer won a race).
-fn is_retryable(e: &DbError) -> bool {
+pub(super) fn is_retryable(e: &DbError) -> bool {
     match e {
         DbError::Sql(sqlx::Error::Database(db)) => {
             db.is_unique_violation() || matches!(db.code().as_deref(), Some("40001" | "40P01" | "5" | "6" | "517"))
@@ -203,10 +255,24 @@ impl Db {
         changes: &[Change],
         clock: &std::sync::Mutex<HlcClock>,
     ) -> DbResult<PushResponse> {
+        self.write_changes(org, Actor::Device(device), changes, clock, WriteMode::Merge).await
+    }
+
+    /// The one write path for customers, preferences and sales: a terminal's push, or a REST
+    /// write built as changes by `actor`. In [`WriteMode::Strict`] a change that would merge
+    /// into an existing customer rolls the whole batch back with [`DbError::Duplicate`].
+    pub async fn write_changes(
+        &self,
+        org: Uuid,
+        actor: Actor,
+        changes: &[Change],
+        clock: &std::sync::Mutex<HlcClock>,
+        mode: WriteMode,
+    ) -> DbResult<PushResponse> {
         let mut attempt = 0;
         loop {
             attempt += 1;
-            match self.try_push(org, device, changes, clock).await {
+            match self.try_push(org, actor, changes, clock, mode).await {
                 Err(e) if attempt < MAX_ATTEMPTS && is_retryable(&e) => {
                     tracing::debug!(attempt, error = %e, "push lost a race, retrying");
                     tokio::time::sleep(std::time::Duration::from_millis(5 * attempt as u64)).await;
@@ -219,34 +285,53 @@ impl Db {
     async fn try_push(
         &self,
         org: Uuid,
-        device: Uuid,
+        actor: Actor,
         changes: &[Change],
         clock: &std::sync::Mutex<HlcClock>,
+        mode: WriteMode,
     ) -> DbResult<PushResponse> {
         let mut tx = self.pool.begin().await?;
-        // The organisation's sequence row: locking it first serialises writers of one
-        // organisation (on every instance), so sequence order is commit order and a pull never
-        // skips a change that commits late.
-        let locked = sqlx::query(self.sql("UPDATE organizations SET seq = seq WHERE id = $1 RETURNING seq"))
-            .bind(org.to_string())
-            .fetch_optional(&mut *tx)
-            .await?;
-        if locked.is_none() {
-            return Err(DbError::Corrupt(format!("organisation {org} does not exist")));
-        }
+        self.lock_organization(&mut tx, org).await?;
         let snapshot = self.load_snapshot(&mut tx, org, changes).await?;
         let plan = {
             let mut clock = clock.lock().expect("clock lock");
-            plan(org, device, changes, snapshot, &mut clock, Utc::now())
+            plan(org, actor.id(), changes, snapshot, &mut clock, Utc::now())
         };
-        self.write_plan(&mut tx, org, device, &plan).await?;
+        if mode == WriteMode::Strict {
+            if let Some(target) = plan.results.iter().find_map(|r| match r.outcome {
+                ChangeOutcome::MergedInto { target } => Some(target),
+                _ => None,
+            }) {
+                return Err(DbError::Duplicate { existing: target });
+            }
+        }
+        self.write_plan(&mut tx, org, &actor.label(), &plan).await?;
         tx.commit().await?;
         Ok(PushResponse { results: plan.results })
     }
 
+    /// Locks the organisation's sequence row: locking it first serialises writers of one
+    /// organisation (on every instance), so sequence order is commit order and a pull never
+    /// skips a change that commits late.
+    pub(super) async fn lock_organization(&self, tx: &mut Transaction<'_, Any>, org: Uuid) -> DbResult<()> {
+        let locked = sqlx::query(self.sql("UPDATE organizations SET seq = seq WHERE id = $1 RETURNING seq"))
+            .bind(org.to_string())
+            .fetch_optional(&mut **tx)
+            .await?;
+        if locked.is_none() {
+            return Err(DbError::Corrupt(format!("organisation {org} does not exist")));
+        }
+        Ok(())
+    }
+
+    /// Inserts or replaces whole customer rows (see [`customer_row`]).
+    pub(super) async fn insert_rows_upsert(&self, tx: &mut Transaction<'_, Any>, rows: Vec<Vec<Val>>) -> DbResult<()> {
+        self.insert_rows(tx, CUSTOMER_INSERT, CUSTOMER_UPSERT, rows).await
+    }
+
     /// Inserts `rows` with multi-row `INSERT … VALUES (…), (…)` statements: one round trip per
     /// few hundred rows instead of one per row, which is most of a push's cost.
-    async fn insert_rows(
+    pub(super) async fn insert_rows(
         &self,
         tx: &mut Transaction<'_, Any>,
         head: &str,
@@ -281,7 +366,7 @@ impl Db {
         Ok(())
     }
 
-    async fn write_plan(&self, tx: &mut Transaction<'_, Any>, org: Uuid, device: Uuid, plan: &Plan) -> DbResult<()> {
+    async fn write_plan(&self, tx: &mut Transaction<'_, Any>, org: Uuid, actor: &str, plan: &Plan) -> DbResult<()> {
         let rows = (plan.customers.len() + plan.preferences.len() + plan.sales.len()) as i64;
         let top: i64 = sqlx::query(self.sql("UPDATE organizations SET seq = seq + $1 WHERE id = $2 RETURNING seq"))
             .bind(rows)
@@ -348,7 +433,7 @@ impl Db {
                 vec![
                     org_text(),
                     Val::text(change_id),
-                    Val::text(device),
+                    Val::text(actor.split_once(':').map_or(actor, |(_, id)| id)),
                     Val::Text(Some(outcome)),
                     Val::Text(Some(now.clone())),
                 ]
@@ -396,7 +481,7 @@ impl Db {
                     Val::text(m.change_id),
                     Val::Text(Some(data)),
                     Val::Text(Some(now.clone())),
-                    Val::Text(Some(format!("device:{device}"))),
+                    Val::text(actor),
                 ]
             })
             .collect();

@@ -1,45 +1,33 @@
-//! HTTP handlers: parse, call the database, map errors. One router per area.
+//! Sign-in (`/api/token/`, refresh rotation) and terminal registration.
 
-use crate::auth::{digest, hash_password, random_secret, verify_password, DeviceAuth, Role, REFRESH_TTL_DAYS};
+use super::extract::ApiJson;
+use crate::auth::{digest, hash_password, random_secret, verify_password, Role, REFRESH_TTL_DAYS};
 use crate::error::AppError;
 use crate::AppState;
-use axum::extract::{Query, State};
-use axum::routing::{get, post};
+use axum::extract::State;
+use axum::routing::post;
 use axum::{Json, Router};
 use chrono::{Duration, Utc};
-use pos_core::wire::{PullResponse, PushRequest, PushResponse};
 use pos_core::{ErrorCode, ValidationErrors};
 use serde::{Deserialize, Serialize};
-use serde_json::json;
 use uuid::Uuid;
 
-/// Largest push batch accepted; the client sends smaller ones.
-pub const MAX_PUSH: usize = 1_000;
-
-pub fn auth_routes() -> Router<AppState> {
+pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/api/token/", post(token))
         .route("/api/token/refresh/", post(refresh))
         .route("/api/v1/devices/register", post(register_device))
 }
 
-pub fn sync_routes() -> Router<AppState> {
-    Router::new().route("/api/v1/sync/push", post(push)).route("/api/v1/sync/pull", get(pull))
-}
-
-pub fn health_routes() -> Router<AppState> {
-    Router::new().route("/healthz", get(healthz))
-}
-
-#[derive(Debug, Deserialize)]
-struct TokenRequest {
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+pub(super) struct TokenRequest {
     #[serde(default)]
     username: String,
     #[serde(default)]
     password: String,
 }
 
-#[derive(Debug, Serialize, Deserialize)]
+#[derive(Debug, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct TokenPair {
     pub access: String,
     pub refresh: String,
@@ -64,8 +52,13 @@ async fn issue_pair(state: &AppState, user: Uuid, org: Uuid, role: Role, family:
     Ok(TokenPair { access: state.jwt.issue(user, org, role), refresh })
 }
 
-/// Seed 1's `POST /api/token/`: username + password → access + refresh.
-async fn token(State(state): State<AppState>, Json(req): Json<TokenRequest>) -> Result<Json<TokenPair>, AppError> {
+/// Sign in (seed 1's `POST /api/token/`)
+#[utoipa::path(post, path = "/api/token/", tag = "auth", request_body = TokenRequest,
+    responses((status = 200, description = "Access and refresh tokens", body = TokenPair)))]
+pub(super) async fn token(
+    State(state): State<AppState>,
+    ApiJson(req): ApiJson<TokenRequest>,
+) -> Result<Json<TokenPair>, AppError> {
     required(&[("username", &req.username), ("password", &req.password)])?;
     let user = state.db.user_by_username(req.username.trim()).await?;
     // Verify against a dummy hash when the user is unknown, so timing does not reveal names.
@@ -76,14 +69,22 @@ async fn token(State(state): State<AppState>, Json(req): Json<TokenRequest>) -> 
     Ok(Json(issue_pair(&state, user.id, user.organization_id, role, Uuid::now_v7()).await?))
 }
 
-#[derive(Debug, Deserialize)]
-struct RefreshRequest {
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+pub(super) struct RefreshRequest {
     #[serde(default)]
     refresh: String,
 }
 
-/// Rotates a refresh token: the presented one is spent, a new pair is issued in its family.
-async fn refresh(State(state): State<AppState>, Json(req): Json<RefreshRequest>) -> Result<Json<TokenPair>, AppError> {
+/// Rotate a refresh token
+///
+/// The presented token is spent and a new pair issued in its family; a spent token presented
+/// again revokes the family.
+#[utoipa::path(post, path = "/api/token/refresh/", tag = "auth", request_body = RefreshRequest,
+    responses((status = 200, description = "A new pair", body = TokenPair)))]
+pub(super) async fn refresh(
+    State(state): State<AppState>,
+    ApiJson(req): ApiJson<RefreshRequest>,
+) -> Result<Json<TokenPair>, AppError> {
     required(&[("refresh", &req.refresh)])?;
     match state.db.use_refresh_token(&digest(req.refresh.trim())).await? {
         crate::db::RefreshUse::Fresh { family_id, user_id, organization_id } => {
@@ -103,8 +104,8 @@ async fn refresh(State(state): State<AppState>, Json(req): Json<RefreshRequest>)
     }
 }
 
-#[derive(Debug, Deserialize)]
-struct RegisterRequest {
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+pub(super) struct RegisterRequest {
     #[serde(default)]
     code: String,
     #[serde(default)]
@@ -114,7 +115,7 @@ struct RegisterRequest {
 }
 
 /// A terminal's registration: its credential (`<device id>.<secret>`), shown once.
-#[derive(Debug, Serialize, Deserialize)]
+#[derive(Debug, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Registration {
     pub device_id: Uuid,
     pub organization_id: Uuid,
@@ -122,9 +123,12 @@ pub struct Registration {
     pub credential: String,
 }
 
-async fn register_device(
+/// Register a terminal with a one-time code
+#[utoipa::path(post, path = "/api/v1/devices/register", tag = "auth", request_body = RegisterRequest,
+    responses((status = 200, description = "The terminal's credential (shown once)", body = Registration)))]
+pub(super) async fn register_device(
     State(state): State<AppState>,
-    Json(req): Json<RegisterRequest>,
+    ApiJson(req): ApiJson<RegisterRequest>,
 ) -> Result<Json<Registration>, AppError> {
     required(&[("code", &req.code), ("name", &req.name)])?;
     let secret = random_secret();
@@ -140,37 +144,6 @@ async fn register_device(
         branch_id: device.branch_id,
         credential: format!("{}.{secret}", device.id),
     }))
-}
-
-async fn push(
-    State(state): State<AppState>,
-    device: DeviceAuth,
-    Json(req): Json<PushRequest>,
-) -> Result<Json<PushResponse>, AppError> {
-    if req.changes.len() > MAX_PUSH {
-        return Err(AppError::BadRequest(format!("at most {MAX_PUSH} changes per push")));
-    }
-    Ok(Json(state.db.push(device.organization_id, device.id, &req.changes, &state.clock).await?))
-}
-
-#[derive(Debug, Deserialize)]
-struct PullQuery {
-    #[serde(default)]
-    cursor: i64,
-    limit: Option<i64>,
-}
-
-async fn pull(
-    State(state): State<AppState>,
-    device: DeviceAuth,
-    Query(q): Query<PullQuery>,
-) -> Result<Json<PullResponse>, AppError> {
-    Ok(Json(state.db.pull(device.organization_id, q.cursor, q.limit.unwrap_or(1_000)).await?))
-}
-
-async fn healthz(State(state): State<AppState>) -> Result<Json<serde_json::Value>, AppError> {
-    state.db.ping().await?;
-    Ok(Json(json!({ "status": "ok", "database": state.db.backend_name() })))
 }
 
 /// Creates the user with a hashed password (used by the admin CLI and tests).

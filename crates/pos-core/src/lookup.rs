@@ -1,0 +1,71 @@
+//! How typed text reads as lookup candidates: the whole identifiers it could be, the identifier
+//! prefixes it could start, and the folded name words it holds. Pure, so the terminal's lookup
+//! and the server's REST lookup read a query the same way.
+
+use crate::identification::identification_prefixes;
+use crate::keys::{normalize_email, normalize_identification, normalize_passport, KeyKind};
+use crate::phone::{normalize_phone, phone_prefix};
+use crate::text::fold;
+
+/// The exact keys a typed text could be, in the order a lookup should try them.
+pub fn exact_candidates(q: &str) -> Vec<(KeyKind, String)> {
+    let mut out = Vec::new();
+    if q.contains('@') {
+        out.extend(normalize_email(q).ok().map(|e| (KeyKind::Email, e)));
+        return out;
+    }
+    // Typed phone numbers have no letters; skipping the parser for cédulas and passports saves
+    // most of an exact lookup's time.
+    if !q.chars().any(char::is_alphabetic) {
+        out.extend(normalize_phone(q).ok().map(|p| (KeyKind::Phone, p)));
+    }
+    if let Ok(id) = normalize_identification(q) {
+        // A bare number is read as a V cédula; a foreign resident's E cédula is as likely.
+        if q.trim().starts_with(|c: char| c.is_ascii_digit()) {
+            out.push((KeyKind::Identification, id.replacen("V-", "E-", 1)));
+        }
+        out.push((KeyKind::Identification, id));
+    }
+    out.extend(normalize_passport(q).ok().map(|p| (KeyKind::Passport, p)));
+    out
+}
+
+/// Identifier prefixes (in stored, normalised form) a partly typed text could start.
+pub fn prefix_candidates(q: &str) -> Vec<(KeyKind, String)> {
+    let t = q.trim();
+    let has_digit = t.chars().any(|c| c.is_ascii_digit());
+    if t.contains('@') || (t.contains('.') && !has_digit && !t.contains(char::is_whitespace)) {
+        return vec![(KeyKind::Email, t.to_lowercase())];
+    }
+    let mut out: Vec<(KeyKind, String)> = phone_prefix(t).map(|p| (KeyKind::Phone, p)).into_iter().collect();
+    out.extend(identification_prefixes(t).into_iter().map(|p| (KeyKind::Identification, p)));
+    let compact: String = t.chars().filter(|c| !matches!(c, ' ' | '-')).flat_map(char::to_uppercase).collect();
+    if compact.len() >= 3 && has_digit && compact.chars().all(|c| c.is_ascii_alphanumeric()) {
+        out.push((KeyKind::Passport, compact));
+    }
+    out
+}
+
+/// The folded words of a name query: `"Pérez  JU"` → `["perez", "ju"]`. A name matches when
+/// every word starts one of its folded words.
+pub fn name_words(q: &str) -> Vec<String> {
+    fold(q).split(|c: char| !c.is_alphanumeric()).filter(|w| !w.is_empty()).map(str::to_owned).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn typed_text_becomes_candidate_keys() {
+        assert_eq!(exact_candidates(" Juan@Example.com "), vec![(KeyKind::Email, "juan@example.com".into())]);
+        let cedula = exact_candidates("v12.345.678");
+        assert!(cedula.contains(&(KeyKind::Identification, "V-12345678".into())));
+        let phone = exact_candidates("0414-123.45.67");
+        assert_eq!(phone[0], (KeyKind::Phone, "+584141234567".into()));
+        assert!(prefix_candidates("0414-12").contains(&(KeyKind::Phone, "+5841412".into())));
+        assert!(prefix_candidates("1234").contains(&(KeyKind::Identification, "E-1234".into())));
+        assert_eq!(name_words("Pérez  JU"), vec!["perez".to_owned(), "ju".to_owned()]);
+        assert!(name_words(" - ").is_empty());
+    }
+}

@@ -1,0 +1,31 @@
+//! HTTP handlers: parse, call the domain or the database, map errors. One router per area;
+//! `extract` holds the extractors that turn bad input into the one error shape.
+
+mod auth;
+mod customers;
+pub mod extract;
+mod lookup;
+mod manage;
+pub mod openapi;
+mod ops;
+mod sync;
+pub mod views;
+
+pub use auth::{create_user, issue_registration_code, Registration, TokenPair};
+pub use sync::MAX_PUSH;
+
+use crate::AppState;
+use axum::Router;
+
+/// Seed 2's prefix and seed 1's, which serve the same customer API.
+pub const CUSTOMER_PREFIXES: [&str; 2] = ["/api/v1/customers", "/customers"];
+
+/// Every route of the server.
+pub fn all() -> Router<AppState> {
+    let mut router =
+        Router::new().merge(auth::routes()).merge(sync::routes()).merge(ops::routes()).merge(openapi::routes());
+    for prefix in CUSTOMER_PREFIXES {
+        router = router.merge(customers::routes(prefix)).merge(manage::routes(prefix));
+    }
+    router
+}

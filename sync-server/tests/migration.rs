@@ -1,0 +1,81 @@
+//! Migration 2 on a database written by version 1: the REST API's filter columns are filled for
+//! customers stored before it, so they are found by name, city and source at once. Both
+//! backends (a fresh SQLite file; a fresh PostgreSQL database, dropped afterwards).
+
+use sqlx::{AnyPool, AssertSqlSafe};
+use sync_server::db::{CustomerFilter, Db, Ordering};
+use uuid::Uuid;
+
+const V1_SQLITE: &str = include_str!("../../migrations/server-sqlite/0001_init.sql");
+const V1_POSTGRES: &str = include_str!("../../migrations/server-postgres/0001_init.sql");
+
+/// Writes version 1's schema and one customer the way version 1 stored it.
+async fn version_1(url: &str, schema: &str, org: Uuid) -> Uuid {
+    sqlx::any::install_default_drivers();
+    let pool = AnyPool::connect(url).await.unwrap();
+    sqlx::raw_sql(AssertSqlSafe(schema)).execute(&pool).await.unwrap();
+    sqlx::raw_sql(AssertSqlSafe(format!(
+        "CREATE TABLE schema_migrations (version BIGINT PRIMARY KEY, applied_at TEXT NOT NULL);
+         INSERT INTO schema_migrations VALUES (1, '2026-01-01T00:00:00Z');
+         INSERT INTO organizations (id, name, seq, created_at) VALUES ('{org}', 'old', 1, '2026-01-01T00:00:00Z');"
+    )))
+    .execute(&pool)
+    .await
+    .unwrap();
+    let mut c = pos_core::Customer::blank(Uuid::now_v7(), org, chrono::Utc::now());
+    c.first_name = "José".into();
+    c.surname = "Pérez".into();
+    c.phone = Some("+584141234567".into());
+    c.city = Some("Mérida".into());
+    c.source = pos_core::Source::Lead;
+    sqlx::query(AssertSqlSafe(
+        "INSERT INTO customers (organization_id, id, seq, phone, merged_into, is_active, created_at, data) \
+         VALUES ($1, $2, 1, $3, NULL, 1, $4, $5)"
+            .replace('$', if url.starts_with("sqlite") { "?" } else { "$" }),
+    ))
+    .bind(org.to_string())
+    .bind(c.id.to_string())
+    .bind(c.phone.clone().unwrap())
+    .bind(c.created_at.to_rfc3339())
+    .bind(serde_json::to_string(&c).unwrap())
+    .execute(&pool)
+    .await
+    .unwrap();
+    pool.close().await;
+    c.id
+}
+
+async fn check(url: &str, org: Uuid, id: Uuid) {
+    let db = Db::connect(url).await.unwrap();
+    let filter = CustomerFilter {
+        search: Some("jose pe".into()),
+        city: Some("MERIDA".into()),
+        source: Some(pos_core::Source::Lead),
+        ordering: Ordering::Surname,
+        page: 1,
+        page_size: 10,
+        ..Default::default()
+    };
+    let (count, found) = db.list_customers(org, &filter).await.unwrap();
+    assert_eq!((count, found.iter().map(|c| c.id).collect::<Vec<_>>()), (1, vec![id]), "{url}");
+}
+
+#[tokio::test]
+async fn migration_2_fills_the_filter_columns_of_older_rows() {
+    let dir = tempfile::tempdir().unwrap();
+    let sqlite = format!("{}?mode=rwc", Db::default_sqlite_url(dir.path()));
+    let org = Uuid::now_v7();
+    let id = version_1(&sqlite, V1_SQLITE, org).await;
+    check(&sqlite, org, id).await;
+
+    let base = std::env::var("TEST_DATABASE_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into());
+    sqlx::any::install_default_drivers();
+    let admin = AnyPool::connect(&base).await.expect("PostgreSQL is required");
+    let name = format!("migration_{}", Uuid::now_v7().simple());
+    sqlx::raw_sql(AssertSqlSafe(format!("CREATE DATABASE {name}"))).execute(&admin).await.unwrap();
+    let (prefix, _) = base.rsplit_once('/').unwrap();
+    let url = format!("{prefix}/{name}");
+    let id = version_1(&url, V1_POSTGRES, org).await;
+    check(&url, org, id).await;
+    sqlx::raw_sql(AssertSqlSafe(format!("DROP DATABASE {name} WITH (FORCE)"))).execute(&admin).await.unwrap();
+}
