@@ -14,7 +14,7 @@ use uuid::Uuid;
 /// Changes per push request.
 pub const PUSH_BATCH: u32 = 500;
 /// Rows per pull page.
-pub const PULL_PAGE: i64 = 1_000;
+pub const PULL_PAGE: i64 = 5_000;
 
 #[derive(Debug, thiserror::Error)]
 pub enum SyncError {
