@@ -2,7 +2,8 @@
 //! pages together with their cursor, and the uploader lease that keeps one uploader per
 //! terminal.
 
-use crate::customers::{apply_remote_customer, store_preferences, stored_preferences};
+use crate::customers::{remote_customer_row, store_preferences, stored_preferences};
+use crate::rows::upsert_customers;
 use crate::sales::insert_sale;
 use crate::{state_get, state_set, Result, Store, StoreError};
 use chrono::{DateTime, Utc};
@@ -79,9 +80,21 @@ impl Store {
     pub fn apply_pull(&mut self, items: &[PulledItem], cursor: i64) -> Result<()> {
         let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         let mut newest = self.clock.last();
+        // Customer rows are written together (see `upsert_customers`), before any other item
+        // so a sale or preference still finds the rows that came before it. A page holds each
+        // customer once.
+        let mut customers = Vec::new();
         for item in items {
+            if !matches!(item, PulledItem::Customer { .. }) {
+                upsert_customers(&tx, &customers)?;
+                customers.clear();
+            }
             match item {
-                PulledItem::Customer { customer } => newest = newest.max(apply_remote_customer(&tx, customer)?),
+                PulledItem::Customer { customer } => {
+                    let row = remote_customer_row(&tx, customer)?;
+                    newest = newest.max(row.clocks.values().copied().max().unwrap_or(Hlc::ZERO));
+                    customers.push(row);
+                }
                 PulledItem::Sale { sale } => insert_sale(&tx, sale)?,
                 PulledItem::Preferences { customer_id, preferences, clocks } => {
                     let (local, local_clocks) = stored_preferences(&tx, *customer_id)?.unwrap_or_default();
@@ -98,6 +111,7 @@ impl Store {
                 }
             }
         }
+        upsert_customers(&tx, &customers)?;
         state_set(&tx, "pull_cursor", &cursor.to_string())?;
         let mut clock = self.clock.clone();
         // Later local writes must order after everything pulled. A clock too far ahead was
