@@ -66,6 +66,12 @@ impl Store {
         // Lookup, capture and sync use a few dozen distinct statements; the default cache of 16
         // would re-prepare them on every keystroke.
         conn.set_prepared_statement_cache_capacity(128);
+        // A bootstrap that stopped half-way gets its indexes back before anything else runs.
+        let has_state: bool =
+            conn.query_row("SELECT EXISTS (SELECT 1 FROM sqlite_master WHERE name = 'sync_state')", [], |r| r.get(0))?;
+        if has_state {
+            sync::finish_bulk_load(&mut conn)?;
+        }
         migrate::apply(&mut conn)?;
 
         let tx = conn.transaction()?;

@@ -155,17 +155,28 @@ async fn round(store: &mut Store, client: &SyncClient) -> Result<SyncReport, Syn
             break;
         }
     }
+    // A new terminal loads everything first and indexes it once at the end.
+    let bulk = store.pull_cursor()? == 0 && store.begin_bulk_load()?;
+    let pulled = pull_all(store, client, &mut report).await;
+    if bulk {
+        store.finish_bulk_load()?;
+    }
+    pulled?;
+    store.note_synced(Utc::now())?;
+    report.pending = store.pending_count()?;
+    Ok(report)
+}
+
+/// Pulls and applies pages until the terminal has everything.
+async fn pull_all(store: &mut Store, client: &SyncClient, report: &mut SyncReport) -> Result<(), SyncError> {
     loop {
         let page = client.pull(store.pull_cursor()?).await?;
         report.pulled += page.items.len();
         store.apply_pull(&page.items, page.cursor)?;
         if !page.has_more {
-            break;
+            return Ok(());
         }
     }
-    store.note_synced(Utc::now())?;
-    report.pending = store.pending_count()?;
-    Ok(report)
 }
 
 /// Delay before retry `attempt` (1-based): 1 s doubling to a 60 s ceiling, each ±25 % at random
