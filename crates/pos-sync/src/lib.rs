@@ -167,15 +167,27 @@ async fn round(store: &mut Store, client: &SyncClient) -> Result<SyncReport, Syn
     Ok(report)
 }
 
-/// Pulls and applies pages until the terminal has everything.
+/// Pulls and applies pages until the terminal has everything. The next page is fetched while
+/// this one is applied (on a multi-threaded runtime the two overlap): it starts at this page's
+/// cursor, which is where the store will be once this page commits, and is dropped if it does
+/// not.
 async fn pull_all(store: &mut Store, client: &SyncClient, report: &mut SyncReport) -> Result<(), SyncError> {
+    let mut page = client.pull(store.pull_cursor()?).await?;
     loop {
-        let page = client.pull(store.pull_cursor()?).await?;
+        let next = page.has_more.then(|| {
+            let (client, cursor) = (client.clone(), page.cursor);
+            tokio::spawn(async move { client.pull(cursor).await })
+        });
         report.pulled += page.items.len();
-        store.apply_pull(&page.items, page.cursor)?;
-        if !page.has_more {
-            return Ok(());
+        if let Err(e) = store.apply_pull(&page.items, page.cursor) {
+            next.inspect(tokio::task::JoinHandle::abort);
+            return Err(e.into());
         }
+        let Some(next) = next else { return Ok(()) };
+        page = match next.await {
+            Ok(fetched) => fetched?,
+            Err(e) => std::panic::resume_unwind(e.into_panic()),
+        };
     }
 }
 
