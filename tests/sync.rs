@@ -168,3 +168,54 @@ fn a_push_whose_answer_was_lost_is_sent_again_without_creating_a_duplicate() {
     other.ok(&["sync"]);
     assert_eq!(live(&other).len(), 1, "one customer centrally, not two");
 }
+
+#[test]
+fn a_push_cut_off_mid_request_and_retried_leaves_no_duplicate() {
+    use std::io::{Read, Write};
+    let server = Server::sqlite();
+    let (_org, codes) = organisation_with_codes(&server.database_url, 3);
+    let t = registered(&server, &codes[0], "Caja 1");
+    t.ok(&["add", "--name", "Eva", "--surname", "Luna", "--phone", "0416-555.12.34"]);
+    t.ok(&["add", "--name", "Luis", "--surname", "Mora", "--email", "luis@correo.com"]);
+    // Captured again at checkout: an edit of the same customer, a third outbox entry.
+    t.ok(&["find-or-create", "--name", "Eva", "--surname", "Luna", "--phone", "04165551234", "--city", "Mérida"]);
+    let (body, credential) = {
+        let store = pos_store::Store::open(&t.db).unwrap();
+        let changes = store.pending_changes(100).unwrap().into_iter().map(|e| e.change).collect();
+        let body = serde_json::to_vec(&pos_core::wire::PushRequest { changes }).unwrap();
+        (body, store.sync_value("credential").unwrap().unwrap())
+    };
+    // The connection drops half-way through the request body.
+    let addr = server.url.trim_start_matches("http://");
+    let mut conn = std::net::TcpStream::connect(addr).unwrap();
+    conn.set_read_timeout(Some(std::time::Duration::from_secs(10))).unwrap();
+    write!(
+        conn,
+        "POST /api/v1/sync/push HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Device {credential}\r\n\
+         Content-Type: application/json\r\nContent-Length: {}\r\n\r\n",
+        body.len()
+    )
+    .unwrap();
+    conn.write_all(&body[..body.len() / 2]).unwrap();
+    conn.shutdown(std::net::Shutdown::Write).unwrap();
+    // Whatever the server says about the torn request, it is not a success, and it is done with it.
+    let mut answer = String::new();
+    let _ = conn.read_to_string(&mut answer);
+    assert!(!answer.starts_with("HTTP/1.1 2"), "a torn push must not be accepted: {answer}");
+    drop(conn);
+    let witness = registered(&server, &codes[1], "Testigo");
+    witness.ok(&["sync"]);
+    assert!(live(&witness).is_empty(), "the cut request applied nothing");
+    assert_eq!(t.ok(&["outbox"])["pending"], 3, "the terminal still holds every change");
+
+    let report = t.ok(&["sync"]);
+    assert_eq!(report["pending"], 0, "{report}");
+    assert_eq!(t.ok(&["outbox"])["pending"], 0);
+    let fresh = registered(&server, &codes[2], "Nueva");
+    fresh.ok(&["sync"]);
+    let central = live(&fresh);
+    assert_eq!(central.len(), 2, "one customer per person: {central:?}");
+    let phones: Vec<_> = central.values().filter_map(|c| c["phone"].as_str()).collect();
+    assert_eq!(phones, ["+584165551234"]);
+    assert_eq!(live(&t), central, "the terminal converges on the central state");
+}

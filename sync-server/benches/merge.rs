@@ -2,12 +2,18 @@
 //! of them the same people again under other ids (the overlap a chain sees when branches
 //! capture the same customers offline), in batches of 500 through `Db::push` — the same path a
 //! push request takes, minus HTTP. Beside it, a plain batched INSERT of the same rows, as a
-//! ratio. Then the bootstrap pull of everything to a fresh terminal store.
+//! ratio (and, on SQLite, the same plain insert through rusqlite, to show what the driver
+//! costs). Then the bootstrap: a fresh terminal store pulls the whole organisation over HTTP
+//! from a server on a loopback port, through `pos_sync::sync_once`.
 //!
-//! `cargo bench -p sync-server --bench merge` (env: `BENCH_CHANGES`, default 100,000;
-//! `TEST_DATABASE_URL` for PostgreSQL).
+//! `cargo bench -p sync-server --bench merge`. Env: `BENCH_CHANGES` (default 100,000);
+//! `BENCH_BACKENDS=sqlite|postgres` (default both; `TEST_DATABASE_URL` for PostgreSQL);
+//! `BENCH_RUNS` (default 1; medians are printed when more); `BENCH_BOOTSTRAP=1000000` pulls an
+//! organisation of that many customers, seeded by plain insert (not timed), instead of the
+//! merged one.
 
-use pos_core::wire::{ChangeOutcome, PulledItem};
+use pos_core::wire::ChangeOutcome;
+use std::future::IntoFuture;
 use std::time::Instant;
 use sync_server::db::Db;
 use sync_server::AppState;
@@ -32,13 +38,21 @@ fn changes(n: u64, device: Uuid, org: Uuid) -> Vec<pos_core::wire::Change> {
         .collect()
 }
 
-async fn run(label: &str, url: &str, n: u64) {
-    let db = Db::connect(url).await.expect("database");
-    let state = AppState::new(db.clone()).await.expect("state");
+fn median(mut xs: Vec<f64>) -> f64 {
+    xs.sort_by(f64::total_cmp);
+    let n = xs.len();
+    if n % 2 == 1 {
+        xs[n / 2]
+    } else {
+        (xs[n / 2 - 1] + xs[n / 2]) / 2.0
+    }
+}
+
+/// One merge run: changes/s through `Db::push`; returns the rate and the organisation.
+async fn merge_run(db: &Db, state: &AppState, n: u64) -> (f64, Uuid) {
     let org = db.create_organization(&format!("bench-{}", Uuid::now_v7())).await.unwrap();
     let device = Uuid::now_v7();
     let all = changes(n, device, org);
-
     let start = Instant::now();
     let (mut applied, mut merged) = (0, 0);
     for batch in all.chunks(BATCH) {
@@ -50,56 +64,143 @@ async fn run(label: &str, url: &str, n: u64) {
             }
         }
     }
-    let merge_secs = start.elapsed().as_secs_f64();
+    assert_eq!((applied, merged), (n * 7 / 10, n - n * 7 / 10));
+    (n as f64 / start.elapsed().as_secs_f64(), org)
+}
 
-    let raw_org = db.create_organization(&format!("bench-raw-{}", Uuid::now_v7())).await.unwrap();
-    let rows: Vec<_> = (0..n * 7 / 10).map(|i| pos_demo::customer(SEED, i)).collect();
+/// One plain-insert run of the merge's surviving rows: rows/s.
+async fn plain_run(db: &Db, rows: &[pos_core::Customer]) -> f64 {
+    let org = db.create_organization(&format!("bench-raw-{}", Uuid::now_v7())).await.unwrap();
     let start = Instant::now();
     for batch in rows.chunks(BATCH) {
-        db.plain_insert_customers(raw_org, batch).await.expect("plain insert");
+        db.plain_insert_customers(org, batch).await.expect("plain insert");
     }
-    let raw_secs = start.elapsed().as_secs_f64();
-    let raw_rate = rows.len() as f64 / raw_secs;
-    let merge_rate = n as f64 / merge_secs;
-    println!(
-        "{label:<10} merge: {n} changes ({applied} new, {merged} merged) in {merge_secs:.1} s = {merge_rate:>8.0} changes/s | \
-         plain batched insert: {raw_rate:>8.0} rows/s | merge / plain = {:.2}",
-        merge_rate / raw_rate
-    );
+    rows.len() as f64 / start.elapsed().as_secs_f64()
+}
 
-    // Bootstrap: a fresh terminal pulls the whole organisation.
+/// The same plain insert through rusqlite on the same schema and pragmas: rows/s.
+fn native_plain_run(rows: &[pos_core::Customer]) -> f64 {
     let dir = tempfile::tempdir().unwrap();
-    let mut store = pos_store::Store::open(dir.path().join("t.db")).unwrap();
+    let mut conn = rusqlite::Connection::open(dir.path().join("native.db")).unwrap();
+    conn.execute_batch(
+        "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA cache_size = -65536; \
+         PRAGMA wal_autocheckpoint = 16384; PRAGMA temp_store = MEMORY;",
+    )
+    .unwrap();
+    conn.execute_batch(include_str!("../../migrations/server-sqlite/0001_init.sql")).unwrap();
+    let org = Uuid::now_v7().to_string();
     let start = Instant::now();
-    let mut cursor = 0;
-    let mut pulled = 0;
-    loop {
-        let page = db.pull(org, cursor, 5_000).await.unwrap();
-        pulled += page.items.iter().filter(|i| matches!(i, PulledItem::Customer { .. })).count();
-        store.apply_pull(&page.items, page.cursor).unwrap();
-        cursor = page.cursor;
-        if !page.has_more {
-            break;
+    for (b, batch) in rows.chunks(BATCH).enumerate() {
+        let values = vec!["(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"; batch.len()].join(", ");
+        let sql = format!(
+            "INSERT INTO customers (organization_id, id, seq, phone, email, identification, passport_number, \
+             merged_into, is_active, created_at, data) VALUES {values}"
+        );
+        let tx = conn.transaction().unwrap();
+        let mut params: Vec<Box<dyn rusqlite::ToSql>> = Vec::new();
+        for (i, c) in batch.iter().enumerate() {
+            params.push(Box::new(org.clone()));
+            params.push(Box::new(c.id.to_string()));
+            params.push(Box::new((b * BATCH + i) as i64));
+            params.push(Box::new(c.phone.clone()));
+            params.push(Box::new(c.email.clone()));
+            params.push(Box::new(c.identification.clone()));
+            params.push(Box::new(c.passport_number.clone()));
+            params.push(Box::new(c.merged_into.map(|m| m.to_string())));
+            params.push(Box::new(c.is_active));
+            params.push(Box::new(c.created_at.to_rfc3339()));
+            params.push(Box::new(serde_json::to_string(c).unwrap()));
+        }
+        tx.prepare_cached(&sql).unwrap().execute(rusqlite::params_from_iter(params.iter())).unwrap();
+        tx.commit().unwrap();
+    }
+    rows.len() as f64 / start.elapsed().as_secs_f64()
+}
+
+/// A fresh terminal store syncs with the server at `base` as `pos-sync` does: a bulk load of
+/// every page of organisation `org` (each applied with its cursor, the next page fetched while
+/// one is applied), indexes built at the end. Returns (customers on the terminal, seconds).
+async fn bootstrap(state: &AppState, base: &str, org: Uuid) -> (u64, f64) {
+    let code = sync_server::routes::issue_registration_code(state, org, None, 1).await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = pos_store::Store::open(dir.path().join("terminal.db")).unwrap();
+    let registration = pos_sync::register(base, &code, "bench", store.identity().device_id).await.unwrap();
+    store.set_membership(registration.organization_id, registration.branch_id).unwrap();
+    let client = pos_sync::SyncClient::new(base, &registration.credential);
+    let start = Instant::now();
+    pos_sync::sync_once(&mut store, &client, "bench").await.unwrap();
+    let secs = start.elapsed().as_secs_f64();
+    (store.stats(chrono::Utc::now().date_naive(), 1).unwrap().total, secs)
+}
+
+async fn run(label: &str, url: &str, n: u64, runs: usize, bootstrap_size: Option<u64>) {
+    let db = Db::connect(url).await.expect("database");
+    let state = AppState::new(db.clone()).await.expect("state");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(axum::serve(listener, sync_server::app(state.clone())).into_future());
+
+    let rows: Vec<_> = (0..n * 7 / 10).map(|i| pos_demo::customer(SEED, i)).collect();
+    let (mut merges, mut plains, mut natives, mut last_org) = (vec![], vec![], vec![], None);
+    for _ in 0..runs {
+        let (rate, org) = merge_run(&db, &state, n).await;
+        merges.push(rate);
+        last_org = Some(org);
+        plains.push(plain_run(&db, &rows).await);
+        if label == "sqlite" {
+            natives.push(native_plain_run(&rows));
         }
     }
+    let fmt = |xs: &[f64]| xs.iter().map(|x| format!("{x:.0}")).collect::<Vec<_>>().join(" ");
+    let (merge, plain) = (median(merges.clone()), median(plains.clone()));
     println!(
-        "{label:<10} bootstrap pull: {pulled} customer rows to a fresh terminal in {:.1} s",
-        start.elapsed().as_secs_f64()
+        "{label:<9} merge of {n} changes (30 % overlap), median of {runs}: {merge:>6.0} changes/s [{}] | \
+         plain batched insert: {plain:>6.0} rows/s [{}] | merge / plain = {:.2}",
+        fmt(&merges),
+        fmt(&plains),
+        merge / plain
     );
+    if !natives.is_empty() {
+        let native = median(natives.clone());
+        println!(
+            "{label:<9} the same plain insert through rusqlite: {native:>6.0} rows/s [{}] | sqlx Any / rusqlite = {:.2}",
+            fmt(&natives),
+            plain / native
+        );
+    }
+
+    let org = match bootstrap_size {
+        None => last_org.expect("a merge run"),
+        Some(size) => {
+            let org = db.create_organization(&format!("bench-boot-{}", Uuid::now_v7())).await.unwrap();
+            let start = Instant::now();
+            for first in (0..size).step_by(5_000) {
+                let batch: Vec<_> =
+                    (first..(first + 5_000).min(size)).map(|i| pos_demo::customer(SEED + 1, i)).collect();
+                db.plain_insert_customers(org, &batch).await.expect("seed");
+            }
+            println!("{label:<9} seeded {size} customers (not timed) in {:.0} s", start.elapsed().as_secs_f64());
+            org
+        }
+    };
+    let (customers, secs) = bootstrap(&state, &base, org).await;
+    println!("{label:<9} bootstrap pull to a fresh terminal over HTTP: {customers} customers in {secs:.1} s");
 }
 
 #[tokio::main]
 async fn main() {
-    let n: u64 = std::env::var("BENCH_CHANGES").ok().and_then(|v| v.parse().ok()).unwrap_or(100_000);
-    // `BENCH_BACKENDS=sqlite` or `=postgres` runs one of them.
+    let env = |name: &str| std::env::var(name).ok().and_then(|v| v.parse::<u64>().ok());
+    let n = env("BENCH_CHANGES").unwrap_or(100_000);
+    let runs = env("BENCH_RUNS").unwrap_or(1).max(1) as usize;
+    let bootstrap_size = env("BENCH_BOOTSTRAP");
     let only = std::env::var("BENCH_BACKENDS").unwrap_or_default();
     let dir = tempfile::tempdir().unwrap();
     if only.is_empty() || only.contains("sqlite") {
-        run("sqlite", &Db::default_sqlite_url(dir.path()), n).await;
+        run("sqlite", &Db::default_sqlite_url(dir.path()), n, runs, bootstrap_size).await;
     }
     if only.is_empty() || only.contains("postgres") {
         let pg =
             std::env::var("TEST_DATABASE_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".to_owned());
-        run("postgres", &pg, n).await;
+        run("postgres", &pg, n, runs, bootstrap_size).await;
     }
 }

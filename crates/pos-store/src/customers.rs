@@ -278,10 +278,11 @@ impl Store {
     }
 }
 
-/// Applies one customer row pulled from the server. A live customer this terminal also changed
-/// is joined field by field, so unpushed local edits are not lost; a tombstone replaces the
-/// local row and its sales move to the survivor. Returns the newest clock in the row.
-pub(crate) fn apply_remote_customer(conn: &Connection, remote: &Customer) -> Result<Hlc> {
+/// The row to store for a customer pulled from the server. A live customer this terminal also
+/// changed is joined field by field, so unpushed local edits are not lost; a tombstone replaces
+/// the local row and its sales move to the survivor. The caller stores the row
+/// ([`crate::rows::upsert_customers`]).
+pub(crate) fn remote_customer_row(conn: &Connection, remote: &Customer) -> Result<Customer> {
     let row = match get_customer(conn, remote.id)? {
         Some(mut local) if remote.merged_into.is_none() => {
             let joined = join(&local.to_fields(), &remote.to_fields());
@@ -301,8 +302,7 @@ pub(crate) fn apply_remote_customer(conn: &Connection, remote: &Customer) -> Res
         conn.prepare_cached("UPDATE sales SET customer_id = ?1 WHERE customer_id = ?2")?
             .execute((survivor.to_string(), row.id.to_string()))?;
     }
-    upsert_customer(conn, &row)?;
-    Ok(row.clocks.values().copied().max().unwrap_or(Hlc::ZERO))
+    Ok(row)
 }
 
 pub(crate) fn stored_preferences(

@@ -59,10 +59,19 @@ impl Store {
         // 64 MiB of page cache: the key indexes of a million customers stay in memory, which
         // keeps lookups and a bootstrap pull (random index inserts) off the disk.
         conn.pragma_update(None, "cache_size", -65_536)?;
+        // A statement's own undo journal (an upsert firing the FTS triggers) stays in memory
+        // rather than in a temporary file: it never outlives the statement.
+        conn.pragma_update(None, "temp_store", "MEMORY")?;
         conn.busy_timeout(std::time::Duration::from_secs(5))?;
         // Lookup, capture and sync use a few dozen distinct statements; the default cache of 16
         // would re-prepare them on every keystroke.
         conn.set_prepared_statement_cache_capacity(128);
+        // A bootstrap that stopped half-way gets its indexes back before anything else runs.
+        let has_state: bool =
+            conn.query_row("SELECT EXISTS (SELECT 1 FROM sqlite_master WHERE name = 'sync_state')", [], |r| r.get(0))?;
+        if has_state {
+            sync::finish_bulk_load(&mut conn)?;
+        }
         migrate::apply(&mut conn)?;
 
         let tx = conn.transaction()?;

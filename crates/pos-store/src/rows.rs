@@ -88,44 +88,64 @@ pub fn customer_from_row(row: &Row<'_>) -> rusqlite::Result<Customer> {
     })
 }
 
+const UPSERT_HEAD: &str = "INSERT INTO customers (id, organization_id, branch_id, first_name, surname, phone, email, \
+     identification, passport_number, date_of_birth, address, city, notes, source, service_type, is_active, \
+     last_activity, created_at, updated_at, merged_into, clocks) VALUES";
+const UPSERT_TAIL: &str = "ON CONFLICT(id) DO UPDATE SET organization_id = excluded.organization_id, \
+     branch_id = excluded.branch_id, first_name = excluded.first_name, surname = excluded.surname, \
+     phone = excluded.phone, email = excluded.email, identification = excluded.identification, \
+     passport_number = excluded.passport_number, date_of_birth = excluded.date_of_birth, address = excluded.address, \
+     city = excluded.city, notes = excluded.notes, source = excluded.source, service_type = excluded.service_type, \
+     is_active = excluded.is_active, last_activity = excluded.last_activity, created_at = excluded.created_at, \
+     updated_at = excluded.updated_at, merged_into = excluded.merged_into, clocks = excluded.clocks";
+const UPSERT_WIDTH: usize = 21;
+/// Rows per multi-row upsert: under SQLite's 32,766 bound parameters.
+const UPSERT_ROWS: usize = 1_000;
+
 /// Inserts or fully replaces a customer row (matched by id).
 pub fn upsert_customer(conn: &rusqlite::Connection, c: &Customer) -> Result<()> {
-    let mut stmt = conn.prepare_cached(
-        "INSERT INTO customers (id, organization_id, branch_id, first_name, surname, phone, email, identification, \
-           passport_number, date_of_birth, address, city, notes, source, service_type, is_active, last_activity, \
-           created_at, updated_at, merged_into, clocks)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21)
-         ON CONFLICT(id) DO UPDATE SET organization_id = excluded.organization_id, branch_id = excluded.branch_id,
-           first_name = excluded.first_name, surname = excluded.surname, phone = excluded.phone, email = excluded.email,
-           identification = excluded.identification, passport_number = excluded.passport_number,
-           date_of_birth = excluded.date_of_birth, address = excluded.address, city = excluded.city, notes = excluded.notes,
-           source = excluded.source, service_type = excluded.service_type, is_active = excluded.is_active,
-           last_activity = excluded.last_activity, created_at = excluded.created_at, updated_at = excluded.updated_at,
-           merged_into = excluded.merged_into, clocks = excluded.clocks",
-    )?;
-    stmt.execute(rusqlite::params![
-        c.id.to_string(),
-        c.organization_id.to_string(),
-        c.branch_id.map(|b| b.to_string()),
-        c.first_name,
-        c.surname,
-        c.phone,
-        c.email,
-        c.identification,
-        c.passport_number,
-        c.date_of_birth.map(|d| d.format("%Y-%m-%d").to_string()),
-        c.address,
-        c.city,
-        c.notes,
-        c.source.as_str(),
-        c.service_type,
-        c.is_active,
-        c.last_activity.as_ref().map(ts),
-        ts(&c.created_at),
-        ts(&c.updated_at),
-        c.merged_into.map(|m| m.to_string()),
-        encode_clocks(&c.clocks),
-    ])?;
+    upsert_customers(conn, std::slice::from_ref(c))
+}
+
+/// Inserts or fully replaces customer rows with multi-row statements. One statement per
+/// thousand rows rather than one per row: the FTS index flushes its pending terms at every
+/// statement that fires its triggers, which made a bootstrap pull spend most of its time there.
+/// `customers` must not hold one id twice.
+pub fn upsert_customers(conn: &rusqlite::Connection, customers: &[Customer]) -> Result<()> {
+    use rusqlite::types::Value;
+    let text = |s: Option<String>| s.map_or(Value::Null, Value::Text);
+    for chunk in customers.chunks(UPSERT_ROWS) {
+        // Anonymous `?`: numbered parameters cost a name lookup per bind in SQLite.
+        let row = format!("({})", vec!["?"; UPSERT_WIDTH].join(", "));
+        let sql = format!("{UPSERT_HEAD} {} {UPSERT_TAIL}", vec![row.as_str(); chunk.len()].join(", "));
+        let mut values = Vec::with_capacity(chunk.len() * UPSERT_WIDTH);
+        for c in chunk {
+            values.extend([
+                Value::Text(c.id.to_string()),
+                Value::Text(c.organization_id.to_string()),
+                text(c.branch_id.map(|b| b.to_string())),
+                Value::Text(c.first_name.clone()),
+                Value::Text(c.surname.clone()),
+                text(c.phone.clone()),
+                text(c.email.clone()),
+                text(c.identification.clone()),
+                text(c.passport_number.clone()),
+                text(c.date_of_birth.map(|d| d.format("%Y-%m-%d").to_string())),
+                text(c.address.clone()),
+                text(c.city.clone()),
+                text(c.notes.clone()),
+                Value::Text(c.source.as_str().to_owned()),
+                text(c.service_type.clone()),
+                Value::Integer(i64::from(c.is_active)),
+                text(c.last_activity.as_ref().map(ts)),
+                Value::Text(ts(&c.created_at)),
+                Value::Text(ts(&c.updated_at)),
+                text(c.merged_into.map(|m| m.to_string())),
+                Value::Text(encode_clocks(&c.clocks)),
+            ]);
+        }
+        conn.prepare_cached(&sql)?.execute(rusqlite::params_from_iter(values))?;
+    }
     Ok(())
 }
 

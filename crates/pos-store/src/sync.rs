@@ -2,7 +2,8 @@
 //! pages together with their cursor, and the uploader lease that keeps one uploader per
 //! terminal.
 
-use crate::customers::{apply_remote_customer, store_preferences, stored_preferences};
+use crate::customers::{remote_customer_row, store_preferences, stored_preferences};
+use crate::rows::upsert_customers;
 use crate::sales::insert_sale;
 use crate::{state_get, state_set, Result, Store, StoreError};
 use chrono::{DateTime, Utc};
@@ -13,6 +14,23 @@ use pos_core::Hlc;
 use rusqlite::{OptionalExtension, TransactionBehavior};
 use serde::Serialize;
 use std::collections::BTreeMap;
+
+/// The `sync_state` key holding the schema a bulk load set aside.
+const BULK_LOAD: &str = "bulk_load_schema";
+
+pub(crate) fn finish_bulk_load(conn: &mut rusqlite::Connection) -> Result<()> {
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    if let Some(saved) = state_get(&tx, BULK_LOAD)? {
+        let definitions: Vec<String> = serde_json::from_str(&saved).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        for sql in definitions {
+            tx.execute_batch(&sql)?;
+        }
+        tx.execute("INSERT INTO customers_fts(customers_fts) VALUES ('rebuild')", [])?;
+        tx.execute("DELETE FROM sync_state WHERE key = ?1", [BULK_LOAD])?;
+    }
+    tx.commit()?;
+    Ok(())
+}
 
 /// What applying a push answer did.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
@@ -79,9 +97,21 @@ impl Store {
     pub fn apply_pull(&mut self, items: &[PulledItem], cursor: i64) -> Result<()> {
         let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         let mut newest = self.clock.last();
+        // Customer rows are written together (see `upsert_customers`), before any other item
+        // so a sale or preference still finds the rows that came before it. A page holds each
+        // customer once.
+        let mut customers = Vec::new();
         for item in items {
+            if !matches!(item, PulledItem::Customer { .. }) {
+                upsert_customers(&tx, &customers)?;
+                customers.clear();
+            }
             match item {
-                PulledItem::Customer { customer } => newest = newest.max(apply_remote_customer(&tx, customer)?),
+                PulledItem::Customer { customer } => {
+                    let row = remote_customer_row(&tx, customer)?;
+                    newest = newest.max(row.clocks.values().copied().max().unwrap_or(Hlc::ZERO));
+                    customers.push(row);
+                }
                 PulledItem::Sale { sale } => insert_sale(&tx, sale)?,
                 PulledItem::Preferences { customer_id, preferences, clocks } => {
                     let (local, local_clocks) = stored_preferences(&tx, *customer_id)?.unwrap_or_default();
@@ -98,6 +128,7 @@ impl Store {
                 }
             }
         }
+        upsert_customers(&tx, &customers)?;
         state_set(&tx, "pull_cursor", &cursor.to_string())?;
         let mut clock = self.clock.clone();
         // Later local writes must order after everything pulled. A clock too far ahead was
@@ -115,6 +146,41 @@ impl Store {
         let items: Vec<PulledItem> =
             customers.iter().map(|c| PulledItem::Customer { customer: Box::new(c.clone()) }).collect();
         self.apply_pull(&items, cursor)
+    }
+
+    /// Prepares an empty store for its bootstrap pull: the customer table's secondary indexes
+    /// and FTS triggers are set aside (their definitions kept in `sync_state`), so a million
+    /// rows go in without a million random index writes per index; [`Store::finish_bulk_load`]
+    /// builds them again in one sorted pass. Returns false, doing nothing, unless the store holds
+    /// no customer. Lookups still answer meanwhile (by scanning); if the process dies before
+    /// the finish, the next [`Store::open`] finishes it.
+    pub fn begin_bulk_load(&mut self) -> Result<bool> {
+        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let empty: bool = tx.query_row("SELECT NOT EXISTS (SELECT 1 FROM customers)", [], |r| r.get(0))?;
+        if !empty || state_get(&tx, BULK_LOAD)?.is_some() {
+            return Ok(false);
+        }
+        let set_aside: Vec<(String, String, String)> = tx
+            .prepare(
+                "SELECT type, name, sql FROM sqlite_master WHERE tbl_name = 'customers' \
+                 AND type IN ('index', 'trigger') AND sql IS NOT NULL",
+            )?
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+            .collect::<rusqlite::Result<_>>()?;
+        for (kind, name, _) in &set_aside {
+            // Names come from the schema itself; quoting keeps them identifiers.
+            tx.execute_batch(&format!("DROP {} \"{}\"", kind.to_uppercase(), name.replace('"', "\"\"")))?;
+        }
+        let definitions: Vec<&String> = set_aside.iter().map(|(_, _, sql)| sql).collect();
+        state_set(&tx, BULK_LOAD, &serde_json::to_string(&definitions).expect("strings serialise"))?;
+        tx.commit()?;
+        Ok(true)
+    }
+
+    /// Rebuilds what [`Store::begin_bulk_load`] set aside, and the name index from the rows.
+    /// Does nothing when no bulk load is under way.
+    pub fn finish_bulk_load(&mut self) -> Result<()> {
+        finish_bulk_load(&mut self.conn)
     }
 
     /// Takes (or renews) the uploader lease for `owner` until `until`, unless another live

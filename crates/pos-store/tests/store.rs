@@ -458,3 +458,57 @@ fn a_sale_for_a_merged_away_customer_goes_to_the_survivor() {
     let sale = s.record_sale(loser.id, &cash(500)).unwrap();
     assert_eq!(sale.customer_id, survivor.id);
 }
+
+#[test]
+fn a_bulk_load_sets_the_indexes_aside_and_builds_them_again_even_after_a_crash() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("terminal.db");
+    let rows: Vec<_> = (0..300).map(|i| pos_demo::customer(5, i)).collect();
+    let (first, last) = (&rows[0], &rows[299]);
+    {
+        let mut s = Store::open(&path).unwrap();
+        assert!(s.begin_bulk_load().unwrap(), "an empty store loads in bulk");
+        s.apply_remote_customers(&rows[..150]).unwrap();
+        assert_eq!(customer_indexes(&path), 0, "indexes and triggers are set aside while loading");
+        // Without its indexes the store still answers, by scanning.
+        let hits = s.quick_lookup(first.phone.as_deref().unwrap(), 5).unwrap();
+        assert_eq!(hits[0].customer.id, first.id);
+        s.finish_bulk_load().unwrap();
+        assert_eq!(customer_indexes(&path), indexes_of_a_new_store());
+        let by_name = s.quick_lookup(&first.surname, 50).unwrap();
+        assert!(by_name.iter().any(|h| h.customer.id == first.id), "the name index was rebuilt");
+        assert!(!s.begin_bulk_load().unwrap(), "a store holding customers never drops its indexes");
+    }
+    // A second store is cut off half-way through its bulk load (the process dies).
+    let other = dir.path().join("other.db");
+    {
+        let mut s = Store::open(&other).unwrap();
+        assert!(s.begin_bulk_load().unwrap());
+        s.apply_remote_customers(&rows).unwrap();
+    }
+    let s = Store::open(&other).unwrap();
+    assert_eq!(customer_indexes(&other), indexes_of_a_new_store());
+    let by_name = s.quick_lookup(&last.surname, 300).unwrap();
+    assert!(by_name.iter().any(|h| h.customer.id == last.id), "reopening finished the bulk load");
+    let by_phone = s.quick_lookup(last.phone.as_deref().unwrap(), 5).unwrap();
+    assert_eq!(by_phone[0].customer.id, last.id);
+    assert_eq!(by_phone[0].matched_by, MatchedBy::Exact(KeyKind::Phone));
+}
+
+/// Named indexes and triggers on the customer table of the store at `path`.
+fn customer_indexes(path: &std::path::Path) -> i64 {
+    let conn = rusqlite::Connection::open(path).unwrap();
+    conn.query_row(
+        "SELECT count(*) FROM sqlite_master WHERE tbl_name = 'customers' AND type IN ('index', 'trigger') AND sql IS NOT NULL",
+        [],
+        |r| r.get(0),
+    )
+    .unwrap()
+}
+
+fn indexes_of_a_new_store() -> i64 {
+    let (d, _s) = open();
+    let n = customer_indexes(&d.path().join("terminal.db"));
+    assert!(n >= 8, "key, date and name-trigger definitions: {n}");
+    n
+}

@@ -18,7 +18,7 @@ use uuid::Uuid;
 /// Changes per push request.
 pub const PUSH_BATCH: u32 = 500;
 /// Rows per pull page.
-pub const PULL_PAGE: i64 = 1_000;
+pub const PULL_PAGE: i64 = 5_000;
 
 #[derive(Debug, thiserror::Error)]
 pub enum SyncError {
@@ -165,19 +165,46 @@ async fn round(store: &Mutex<Store>, client: &SyncClient) -> Result<SyncReport, 
             break;
         }
     }
-    loop {
-        let cursor = lock(store).pull_cursor()?;
-        let page = client.pull(cursor).await?;
-        report.pulled += page.items.len();
-        lock(store).apply_pull(&page.items, page.cursor)?;
-        if !page.has_more {
-            break;
-        }
+    // A new terminal loads everything first and indexes it once at the end.
+    let bulk = {
+        let mut local = lock(store);
+        local.pull_cursor()? == 0 && local.begin_bulk_load()?
+    };
+    let pulled = pull_all(store, client, &mut report).await;
+    if bulk {
+        lock(store).finish_bulk_load()?;
     }
+    pulled?;
     let store = lock(store);
     store.note_synced(Utc::now())?;
     report.pending = store.pending_count()?;
     Ok(report)
+}
+
+/// Pulls and applies pages until the terminal has everything. The next page is fetched while
+/// this one is applied (on a multi-threaded runtime the two overlap): it starts at this page's
+/// cursor, which is where the store will be once this page commits, and is dropped if it does
+/// not.
+async fn pull_all(store: &Mutex<Store>, client: &SyncClient, report: &mut SyncReport) -> Result<(), SyncError> {
+    let cursor = lock(store).pull_cursor()?;
+    let mut page = client.pull(cursor).await?;
+    loop {
+        let next = page.has_more.then(|| {
+            let (client, cursor) = (client.clone(), page.cursor);
+            tokio::spawn(async move { client.pull(cursor).await })
+        });
+        report.pulled += page.items.len();
+        let applied = lock(store).apply_pull(&page.items, page.cursor);
+        if let Err(e) = applied {
+            next.inspect(tokio::task::JoinHandle::abort);
+            return Err(e.into());
+        }
+        let Some(next) = next else { return Ok(()) };
+        page = match next.await {
+            Ok(fetched) => fetched?,
+            Err(e) => std::panic::resume_unwind(e.into_panic()),
+        };
+    }
 }
 
 /// Delay before retry `attempt` (1-based): 1 s doubling to a 60 s ceiling, each ±25 % at random

@@ -377,8 +377,9 @@ impl Serialize for CliError {
     }
 }
 
+/// Two workers: a sync fetches the next pull page while this thread applies the current one.
 fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_current_thread().enable_all().build().expect("tokio runtime")
+    tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("tokio runtime")
 }
 
 fn client(store: &Store) -> Result<pos_sync::SyncClient, StoreError> {

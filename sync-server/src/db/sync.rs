@@ -152,7 +152,7 @@ impl Db {
     ) -> DbResult<Vec<AnyRow>> {
         let mut out = Vec::new();
         for chunk in values.chunks(500) {
-            let sql = self.sql(&format!(
+            let sql = self.sql_in_order(&format!(
                 "{select} WHERE organization_id = $1 AND {column} IN ({})",
                 placeholders(2, chunk.len())
             ));
@@ -353,7 +353,7 @@ impl Db {
                     .collect();
                 values.push(format!("({})", row.join(", ")));
             }
-            let sql = self.sql(&format!("{head} VALUES {} {tail}", values.join(", ")));
+            let sql = self.sql_in_order(&format!("{head} VALUES {} {tail}", values.join(", ")));
             let mut q = sqlx::query(sql);
             for v in chunk.iter().flatten() {
                 q = match v {
@@ -496,11 +496,23 @@ impl Db {
     }
 
     /// A plain batched INSERT of customer rows in one transaction, without the merge: the
-    /// baseline the merge benchmark compares with.
+    /// baseline the merge benchmark compares with, and its way to seed a large organisation.
+    /// The rows take the organisation's next sequence numbers, so a terminal can pull them.
     #[doc(hidden)]
     pub async fn plain_insert_customers(&self, org: Uuid, customers: &[Customer]) -> DbResult<()> {
         let mut tx = self.pool.begin().await?;
-        let rows = customers.iter().map(|c| customer_row(Val::Text(Some(org.to_string())), Val::Int(0), c)).collect();
+        let top: i64 = sqlx::query(self.sql("UPDATE organizations SET seq = seq + $1 WHERE id = $2 RETURNING seq"))
+            .bind(customers.len() as i64)
+            .bind(org.to_string())
+            .fetch_one(&mut *tx)
+            .await?
+            .try_get("seq")?;
+        let first = top - customers.len() as i64;
+        let rows = customers
+            .iter()
+            .zip(first + 1..)
+            .map(|(c, seq)| customer_row(Val::Text(Some(org.to_string())), Val::Int(seq), c))
+            .collect();
         self.insert_rows(&mut tx, CUSTOMER_INSERT, "", rows).await?;
         tx.commit().await?;
         Ok(())
