@@ -3,6 +3,7 @@
 import { useEffect, useLayoutEffect, useRef, useState } from "preact/hooks";
 import type { RefObject } from "preact";
 import { api, fieldErrors, type AppError, type Hit, type Lang, type PaymentMethod } from "./api";
+import * as fmt from "./format";
 import { money, type T } from "./i18n";
 import type { Attached } from "./main";
 
@@ -107,7 +108,7 @@ export function Counter({ t, lang, searchRef, attached, onAttach, onSearchText, 
                 {!h.is_active && <span class="badge muted">{t("inactive")}</span>}
               </div>
               <div class="hit-keys">
-                {[h.identification, h.phone, h.email, h.passport_number].filter(Boolean).join(" · ")}
+                {[fmt.identification(h.identification), fmt.phone(h.phone), h.email, h.passport_number].filter(Boolean).join(" · ")}
               </div>
               <span class="badge">{matchLabel(t, h)}</span>
               <button
@@ -197,7 +198,9 @@ function SalePanel(props: { t: T; lang: Lang; attached: Attached | null; onDetac
               <div class="hit-name">
                 {attached.first_name} {attached.surname}
               </div>
-              <div class="hit-keys">{[attached.identification, attached.phone, attached.email].filter(Boolean).join(" · ")}</div>
+              <div class="hit-keys">
+                {[fmt.identification(attached.identification), fmt.phone(attached.phone), attached.email].filter(Boolean).join(" · ")}
+              </div>
             </div>
             <div class="row">
               <button class="link" type="button" onClick={() => props.onOpenCard(attached.id)}>

@@ -1,6 +1,7 @@
 // The customer card: details, purchase summary and history, and communication preferences.
 import { useEffect, useState } from "preact/hooks";
 import { api, type CustomerCard, type Lang } from "./api";
+import * as fmt from "./format";
 import { date, dateTime, money, type T } from "./i18n";
 import type { Attached } from "./main";
 
@@ -37,8 +38,8 @@ export function CustomerCardView({ t, lang, id, onClose, onAttach, onEdit }: Pro
         </h2>
         <div class="columns">
           <dl>
-            {detail(t("form.identification"), c.identification)}
-            {detail(t("form.phone"), c.phone)}
+            {detail(t("form.identification"), fmt.identification(c.identification))}
+            {detail(t("form.phone"), fmt.phone(c.phone))}
             {detail(t("form.email"), c.email)}
             {detail(t("form.passport_number"), c.passport_number)}
             {detail(t("form.date_of_birth"), c.date_of_birth && date(lang, c.date_of_birth + "T12:00:00Z"))}

@@ -119,13 +119,14 @@ export function CustomerForm({ t, lang, mode, onCancel, onSaved }: Props) {
   };
 
   const title = mode.kind === "new" ? t("form.new") : mode.kind === "edit" ? t("form.edit") : t("form.fix");
-  const field = (f: Field, type = "text") => (
+  const field = (f: Field, type = "text", placeholder?: string) => (
     <label class={touched.has(f) && errors[f] ? "invalid" : ""}>
       {t(`form.${f}`)}
       <input
         id={`customer-${f}`}
         name={f}
         type={type}
+        placeholder={placeholder}
         ref={f === "first_name" ? firstRef : undefined}
         value={input[f] ?? ""}
         onInput={(e) => set(f, (e.target as HTMLInputElement).value)}
@@ -154,11 +155,11 @@ export function CustomerForm({ t, lang, mode, onCancel, onSaved }: Props) {
         <div class="grid">
           {field("first_name")}
           {field("surname")}
-          {field("identification")}
-          {field("phone", "tel")}
+          {field("identification", "text", "V-12.345.678")}
+          {field("phone", "tel", "0414-123.45.67")}
           {field("email", "email")}
           {field("passport_number")}
-          {field("date_of_birth")}
+          {field("date_of_birth", "text", t("form.datePlaceholder"))}
           {field("city")}
         </div>
         {field("address")}
