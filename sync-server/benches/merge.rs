@@ -127,10 +127,12 @@ async fn bootstrap(state: &AppState, base: &str, org: Uuid) -> (u64, f64) {
     let registration = pos_sync::register(base, &code, "bench", store.identity().device_id).await.unwrap();
     store.set_membership(registration.organization_id, registration.branch_id).unwrap();
     let client = pos_sync::SyncClient::new(base, &registration.credential);
+    let store = std::sync::Mutex::new(store);
     let start = Instant::now();
-    pos_sync::sync_once(&mut store, &client, "bench").await.unwrap();
+    pos_sync::sync_once(&store, &client, "bench").await.unwrap();
     let secs = start.elapsed().as_secs_f64();
-    (store.stats(chrono::Utc::now().date_naive(), 1).unwrap().total, secs)
+    let total = pos_sync::lock(&store).stats(chrono::Utc::now().date_naive(), 1).unwrap().total;
+    (total, secs)
 }
 
 async fn run(label: &str, url: &str, n: u64, runs: usize, bootstrap_size: Option<u64>) {
