@@ -86,6 +86,19 @@ fn a_cedula_typed_with_dots_finds_the_customer_and_enter_attaches_them() {
     let history = t.ok(&["history", &id]);
     assert_eq!(history["count"], 1, "the sale is in the store: {history}");
     assert_eq!(history["results"][0]["total_minor"], 123_450);
+
+    // The customer card shows the purchase in its summary and history.
+    app.replace_text(&search, "0414-555.12.34");
+    app.click(&app.find("#results .hit .link", WAIT));
+    app.find("#customer-card", WAIT);
+    app.wait_until("card with the purchase", WAIT, || app.text_of("#card-summary").contains("1 compra"));
+    assert!(app.text_of("#customer-card").contains("V-12.345.678"), "the cédula as cashiers write it");
+    app.screenshot(&screenshots().join("customer-card.png"));
+    app.type_into(&app.find("#customer-card button", WAIT), keys::ESCAPE);
+    app.wait_until("card closed, search focused again", WAIT, || {
+        app.try_find("#customer-card").is_none()
+            && app.execute("return document.activeElement.id", serde_json::json!([])) == "search"
+    });
 }
 
 #[test]
@@ -114,6 +127,16 @@ fn capture_shows_the_phone_error_as_you_type_then_saves_with_a_valid_phone() {
     let found = app.invoke("quick_lookup", serde_json::json!({ "q": "04147654321" }));
     assert_eq!(found[0]["phone"], "+584147654321", "stored normalised: {found}");
     assert_eq!(pending(&app), "1", "the capture waits in the outbox (not registered)");
+
+    // Settings: a registration with a malformed server address names the field.
+    app.click(&app.find("#open-settings", WAIT));
+    app.replace_text(&app.find("#settings-server", WAIT), "192.168.1.10");
+    app.replace_text(&app.find("#settings-code", WAIT), "K7QM-2XPD-9HRT");
+    app.click(&app.find("#settings-register", WAIT));
+    app.wait_until("server field error", WAIT, || {
+        app.text_of("#settings").contains("Escriba la dirección del servidor")
+    });
+    app.screenshot(&screenshots().join("settings.png"));
 }
 
 #[test]

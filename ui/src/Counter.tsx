@@ -204,7 +204,7 @@ function SalePanel(props: { t: T; lang: Lang; attached: Attached | null; onDetac
             </div>
             <div class="row">
               <button class="link" type="button" onClick={() => props.onOpenCard(attached.id)}>
-                {t("card.title")}
+                {t("card.short")}
               </button>
               <button class="link" type="button" onClick={props.onDetach}>
                 {t("sale.detach")}

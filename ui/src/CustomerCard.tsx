@@ -49,7 +49,9 @@ export function CustomerCardView({ t, lang, id, onClose, onAttach, onEdit }: Pro
           </dl>
           <div>
             <h3>{t("card.summary")}</h3>
-            <p id="card-summary">{t("card.purchases", { n: summary.purchase_count })}</p>
+            <p id="card-summary">
+              {summary.purchase_count === 1 ? t("card.purchases.one") : t("card.purchases", { n: summary.purchase_count })}
+            </p>
             <ul class="plain">
               {summary.by_currency.map((ct) => (
                 <li>

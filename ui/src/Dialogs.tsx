@@ -139,7 +139,7 @@ export function SettingsDialog(props: { t: T; lang: Lang; settings: Settings; on
         {errors.form && <p class="error">{errors.form}</p>}
         {message && <p class="ok">{message}</p>}
         <div class="actions">
-          <button type="button" onClick={register} disabled={!server || !code}>
+          <button id="settings-register" type="button" onClick={register} disabled={!server || !code}>
             {t("settings.register")}
           </button>
         </div>

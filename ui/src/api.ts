@@ -47,19 +47,6 @@ export interface AppInfo {
 export type KeyKind = "phone" | "email" | "passport" | "identification";
 export type MatchedBy = { kind: "exact"; key: KeyKind } | { kind: "prefix"; key: KeyKind } | { kind: "name" };
 
-export interface Hit {
-  id: string;
-  first_name: string;
-  surname: string;
-  phone: string | null;
-  email: string | null;
-  identification: string | null;
-  passport_number: string | null;
-  city: string | null;
-  is_active: boolean;
-  matched_by: MatchedBy;
-}
-
 export interface Customer {
   id: string;
   first_name: string;
@@ -81,6 +68,12 @@ export interface Customer {
 }
 
 /** The capture form as typed; the Rust side validates and normalises. */
+/** One line of the counter's results: what a cashier needs to recognise the customer. */
+export type Hit = Pick<
+  Customer,
+  "id" | "first_name" | "surname" | "phone" | "email" | "identification" | "passport_number" | "city" | "is_active"
+> & { matched_by: MatchedBy };
+
 export interface CustomerInput {
   first_name?: string;
   surname?: string;
