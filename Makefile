@@ -36,5 +36,7 @@ bench: setup
 	$(CARGO) bench -p sync-server --bench merge
 
 # The desktop app as a .deb (release build with the UI embedded) under target/release/bundle/deb/.
+# The Tauri CLI is fetched at its pinned version when needed (npm's lock file cannot hold its
+# per-platform binaries portably, so it is not a dev dependency of ui/).
 deb: setup ui
-	ui/node_modules/.bin/tauri build --bundles deb
+	cd ui && npm exec --yes --package=@tauri-apps/cli@2.12.5 -- tauri build --bundles deb --config ../src-tauri/tauri.conf.json
