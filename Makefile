@@ -39,4 +39,4 @@ bench: setup
 # The Tauri CLI is fetched at its pinned version when needed (npm's lock file cannot hold its
 # per-platform binaries portably, so it is not a dev dependency of ui/).
 deb: setup ui
-	cd ui && npm exec --yes --package=@tauri-apps/cli@2.12.5 -- tauri build --bundles deb --config ../src-tauri/tauri.conf.json
+	npm exec --yes --package=@tauri-apps/cli@2.12.5 -- tauri build --bundles deb
