@@ -157,11 +157,33 @@ pub struct CheckoutRequest {
     customer_id: Option<Uuid>,
     customer: Option<CustomerInput>,
     #[serde(default)]
-    lines: Vec<SaleLine>,
+    lines: Vec<TypedLine>,
     /// The total as typed (`12,50`, `1.234,50`); optional when there are lines.
     total: Option<String>,
     currency: String,
     payment_method: PaymentMethod,
+}
+
+/// A sale line as the cashier typed it: quantity and price in local notation (`1,5`, `12,50`).
+#[derive(Debug, Deserialize)]
+pub struct TypedLine {
+    description: String,
+    quantity: String,
+    unit_price: String,
+}
+
+impl TypedLine {
+    /// The line in minor units, or the field errors of line `index` (`lines[0].unit_price`).
+    fn parse(&self, index: usize, errors: &mut ValidationErrors) -> Option<SaleLine> {
+        let quantity = self.quantity.trim().replace(',', ".").parse::<f64>().ok().filter(|q| q.is_finite() && *q > 0.0);
+        if quantity.is_none() {
+            errors.push(format!("lines[{index}].quantity"), ErrorCode::AmountInvalid);
+        }
+        let price = parse_amount_minor(&self.unit_price)
+            .map_err(|code| errors.push(format!("lines[{index}].unit_price"), code))
+            .ok();
+        Some(SaleLine { description: self.description.trim().to_owned(), quantity: quantity?, unit_price_minor: price? })
+    }
 }
 
 #[derive(Debug, Serialize)]
@@ -173,17 +195,22 @@ pub struct CheckoutDone {
 
 #[tauri::command]
 pub async fn checkout(app: AppHandle, state: State<'_, AppState>, request: CheckoutRequest) -> CmdResult<CheckoutDone> {
+    let mut errors = ValidationErrors::default();
+    let lines: Vec<SaleLine> = request.lines.iter().enumerate().filter_map(|(i, l)| l.parse(i, &mut errors)).collect();
     let total_minor = match request.total.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
-        Some(text) => Some(parse_amount_minor(text).map_err(|code| invalid("total", code))?),
+        Some(text) => parse_amount_minor(text).map_err(|code| errors.push("total", code)).ok(),
         None => None,
     };
+    if !errors.is_empty() {
+        return Err(AppError::Store(errors.into()));
+    }
     let who = match (request.customer_id, request.customer) {
         (Some(id), _) => SaleCustomer::Known(id),
         (None, Some(input)) => SaleCustomer::FindOrCreate(Box::new(input)),
         (None, None) => return Err(invalid("customer", ErrorCode::Required)),
     };
     let input = SaleInput {
-        lines: request.lines,
+        lines,
         total_minor,
         currency: request.currency,
         payment_method: request.payment_method,
@@ -257,4 +284,25 @@ pub async fn register_terminal(
 /// The client for the registered server, if any.
 pub fn client_for(settings: &Settings, credential: Option<String>) -> Option<SyncClient> {
     Some(SyncClient::new(settings.server_url.as_deref()?, &credential?))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn line(quantity: &str, unit_price: &str) -> TypedLine {
+        TypedLine { description: " Café ".into(), quantity: quantity.into(), unit_price: unit_price.into() }
+    }
+
+    #[test]
+    fn typed_lines_parse_local_notation_and_name_the_bad_field() {
+        let mut errors = ValidationErrors::default();
+        let parsed = line("1,5", "1.234,50").parse(0, &mut errors).expect("valid line");
+        assert!(errors.is_empty());
+        assert_eq!((parsed.description.as_str(), parsed.quantity, parsed.unit_price_minor), ("Café", 1.5, 123_450));
+
+        assert!(line("0", "12,5x").parse(3, &mut errors).is_none());
+        let fields: Vec<&str> = errors.0.iter().map(|e| e.field.as_str()).collect();
+        assert_eq!(fields, ["lines[3].quantity", "lines[3].unit_price"]);
+    }
 }

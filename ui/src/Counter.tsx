@@ -2,7 +2,7 @@
 // list (↑/↓/Enter), and the sale being rung up with its attached customer.
 import { useEffect, useLayoutEffect, useRef, useState } from "preact/hooks";
 import type { RefObject } from "preact";
-import { api, fieldErrors, type AppError, type Hit, type Lang, type PaymentMethod } from "./api";
+import { api, fieldErrors, type AppError, type Hit, type Lang, type PaymentMethod, type TypedLine } from "./api";
 import * as fmt from "./format";
 import { money, type T } from "./i18n";
 import type { Attached } from "./main";
@@ -147,6 +147,9 @@ function matchLabel(t: T, h: Hit): string {
 function SalePanel(props: { t: T; lang: Lang; attached: Attached | null; onDetach: () => void; onOpenCard: (id: string) => void }) {
   const { t, lang, attached } = props;
   const [total, setTotal] = useState("");
+  const [lines, setLines] = useState<TypedLine[]>([]);
+  const setLine = (i: number, patch: Partial<TypedLine>) =>
+    setLines((prev) => prev.map((l, j) => (j === i ? { ...l, ...patch } : l)));
   const [currency, setCurrency] = useState("USD");
   const [method, setMethod] = useState<PaymentMethod>("cash");
   const [errors, setErrors] = useState<Record<string, string>>({});
@@ -161,11 +164,13 @@ function SalePanel(props: { t: T; lang: Lang; attached: Attached | null; onDetac
       const result = await api.checkout({
         customer_id: attached?.id,
         total,
+        lines,
         currency,
         payment_method: method,
       });
       setErrors({});
       setTotal("");
+      setLines([]);
       setDone(t("sale.done", { total: money(lang, result.sale.total_minor, result.sale.currency) }));
       props.onDetach();
     } catch (e) {
@@ -221,8 +226,41 @@ function SalePanel(props: { t: T; lang: Lang; attached: Attached | null; onDetac
           checkout();
         }}
       >
+        {lines.map((l, i) => (
+          <div class="line">
+            <input
+              class="line-description"
+              placeholder={t("sale.item")}
+              value={l.description}
+              onInput={(e) => setLine(i, { description: (e.target as HTMLInputElement).value })}
+            />
+            <input
+              class="line-quantity"
+              inputMode="decimal"
+              aria-label={t("sale.quantity")}
+              value={l.quantity}
+              onInput={(e) => setLine(i, { quantity: (e.target as HTMLInputElement).value })}
+            />
+            <input
+              class="line-price"
+              inputMode="decimal"
+              placeholder={t("sale.price")}
+              value={l.unit_price}
+              onInput={(e) => setLine(i, { unit_price: (e.target as HTMLInputElement).value })}
+            />
+            <button class="link" type="button" aria-label={t("sale.removeLine")} onClick={() => setLines(lines.filter((_, j) => j !== i))}>
+              ×
+            </button>
+            {(errors[`lines[${i}].quantity`] || errors[`lines[${i}].unit_price`]) && (
+              <span class="error">{errors[`lines[${i}].quantity`] ?? errors[`lines[${i}].unit_price`]}</span>
+            )}
+          </div>
+        ))}
+        <button class="link" type="button" id="add-line" onClick={() => setLines([...lines, { description: "", quantity: "1", unit_price: "" }])}>
+          {t("sale.addLine")}
+        </button>
         <label>
-          {t("sale.total")}
+          {lines.length ? t("sale.totalOptional") : t("sale.total")}
           <input id="sale-total" inputMode="decimal" value={total} onInput={(e) => setTotal((e.target as HTMLInputElement).value)} />
           {errors.total && <span class="error">{errors.total}</span>}
         </label>

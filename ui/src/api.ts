@@ -131,10 +131,17 @@ export interface CustomerCard {
 
 export type PaymentMethod = "cash" | "card" | "mobile_payment" | "transfer" | "zelle" | "other";
 
+/** A sale line as typed: quantity and price in local notation; Rust parses and checks them. */
+export interface TypedLine {
+  description: string;
+  quantity: string;
+  unit_price: string;
+}
+
 export interface CheckoutRequest {
   customer_id?: string;
   customer?: CustomerInput;
-  lines?: SaleLine[];
+  lines?: TypedLine[];
   total?: string;
   currency: string;
   payment_method: PaymentMethod;
