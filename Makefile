@@ -18,7 +18,7 @@ ui: setup
 	cd ui && npm run build --silent
 
 run: setup ui
-	$(CARGO) build --release -p pos-terminal -p sync-server -p pos-desktop --features pos-desktop/custom-protocol
+	$(CARGO) build --release --bins --workspace
 	scripts/run.sh
 
 test: setup ui lint
