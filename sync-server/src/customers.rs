@@ -249,7 +249,7 @@ impl Customers<'_> {
     /// PATCH: the sent fields over the current ones (`null` clears an optional field).
     pub async fn patch(&self, id: Uuid, patch: &Map<String, Value>) -> Result<Customer, AppError> {
         let existing = self.get(id).await?;
-        let mut form = serde_json::to_value(input_of(&existing)).expect("input serialises");
+        let mut form = serde_json::to_value(CustomerInput::from(&existing)).expect("input serialises");
         let mut errors = ValidationErrors::default();
         for (name, value) in patch {
             let field = match name.as_str() {
@@ -386,24 +386,4 @@ fn preference_error(current: &Preferences, sent: &Map<String, Value>) -> AppErro
         errors.push("preferences", ErrorCode::InvalidChoice);
     }
     AppError::Invalid(errors)
-}
-
-/// A stored customer as the raw form it would be edited in.
-pub fn input_of(c: &Customer) -> CustomerInput {
-    CustomerInput {
-        first_name: Some(c.first_name.clone()),
-        surname: Some(c.surname.clone()),
-        full_name: None,
-        phone: c.phone.clone(),
-        email: c.email.clone(),
-        identification: c.identification.clone(),
-        passport_number: c.passport_number.clone(),
-        date_of_birth: c.date_of_birth.map(|d| d.to_string()),
-        address: c.address.clone(),
-        city: c.city.clone(),
-        notes: c.notes.clone(),
-        source: Some(c.source.as_str().to_owned()),
-        service_type: c.service_type.clone(),
-        branch_id: c.branch_id,
-    }
 }

@@ -1,14 +1,44 @@
 //! One error type for every handler, answered as one JSON shape:
-//! `{"error": {"kind": …, "message": …, "fields": [...]}}` (a duplicate also names
-//! `existing_id`). Internal errors are logged and answered without detail.
+//! `{"error": {"kind": …, "message": …, "fields": {"phone": [{code, message, message_es}]}}}`.
+//! `fields` is on every answer (`{}` when no field is at fault); a duplicate also names
+//! `existing_id`. Internal errors are logged and answered without detail.
 
 use crate::db::DbError;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use pos_core::ValidationErrors;
+use serde::Serialize;
 use serde_json::json;
+use std::collections::BTreeMap;
+use utoipa::ToSchema;
 use uuid::Uuid;
+
+/// One error of one field, with its messages in English and Spanish.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+pub struct FieldErrorBody {
+    /// Stable code: `required`, `phone_invalid`, `identification_invalid`, `duplicate`, …
+    pub code: String,
+    pub message: String,
+    pub message_es: String,
+}
+
+/// Field name → that field's errors, the `fields` of an error answer and the `errors` of
+/// `validate/`.
+pub type FieldErrorMap = BTreeMap<String, Vec<FieldErrorBody>>;
+
+/// Groups `errors` by field, keeping each field's errors in the order they were found.
+pub fn field_error_map(errors: &ValidationErrors) -> FieldErrorMap {
+    let mut map = FieldErrorMap::new();
+    for e in &errors.0 {
+        map.entry(e.field.clone()).or_default().push(FieldErrorBody {
+            code: e.code.as_str().to_owned(),
+            message: e.code.message(pos_core::Lang::En).to_owned(),
+            message_es: e.code.message(pos_core::Lang::Es).to_owned(),
+        });
+    }
+    map
+}
 
 #[derive(Debug, thiserror::Error)]
 pub enum AppError {
@@ -89,10 +119,8 @@ impl IntoResponse for AppError {
                 (StatusCode::INTERNAL_SERVER_ERROR, "internal", "Something went wrong on the server.".to_owned(), None)
             }
         };
-        let mut body = json!({ "error": { "kind": kind, "message": message } });
-        if let Some(fields) = fields {
-            body["error"]["fields"] = serde_json::to_value(fields).expect("errors serialise");
-        }
+        let fields = fields.map(field_error_map).unwrap_or_default();
+        let mut body = json!({ "error": { "kind": kind, "message": message, "fields": fields } });
         if let Some(id) = existing_id {
             body["error"]["existing_id"] = json!(id);
         }

@@ -26,6 +26,23 @@ pub struct AppState {
     pub clock: Arc<Mutex<HlcClock>>,
     /// Verified against when a username is unknown, so sign-in timing reveals nothing.
     pub dummy_hash: Arc<str>,
+    /// Read by [`app`] when it builds the router.
+    pub limits: Limits,
+}
+
+/// How much a request may send and how long it may take.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// Request bodies above this are answered 413.
+    pub body_bytes: usize,
+    /// Requests that take longer (reading the body included) are answered 503.
+    pub request_timeout: Duration,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self { body_bytes: BODY_LIMIT, request_timeout: REQUEST_TIMEOUT }
+    }
 }
 
 impl AppState {
@@ -39,31 +56,38 @@ impl AppState {
             jwt: auth::Jwt::new(key),
             clock: Arc::new(Mutex::new(HlcClock::new(node, Hlc::ZERO))),
             dummy_hash: auth::hash_password("not a real password").into(),
+            limits: Limits::default(),
         })
     }
 }
 
-/// Request bodies above this are refused (a push of 1,000 changes is well under it).
+/// The default body limit (a push of 1,000 changes is well under it).
 pub const BODY_LIMIT: usize = 8 * 1024 * 1024;
 
-/// Requests that take longer are answered 503 (the work in flight is dropped with its
-/// transaction, so nothing is half-written).
+/// The default request timeout. The work in flight is dropped with its transaction, so
+/// nothing is half-written.
 pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 
+/// The whole HTTP surface, with `state.limits`.
 pub fn app(state: AppState) -> Router {
+    let limits = state.limits;
     routes::all()
         .route_layer(axum::middleware::from_fn(metrics::track))
         .fallback(|| async { error::AppError::NotFound })
         .method_not_allowed_fallback(|| async { error::AppError::MethodNotAllowed })
-        .layer(DefaultBodyLimit::max(BODY_LIMIT))
-        .layer(axum::middleware::from_fn(timeout))
+        .layer(DefaultBodyLimit::max(limits.body_bytes))
+        .layer(axum::middleware::from_fn_with_state(limits.request_timeout, timeout))
         .with_state(state)
 }
 
-/// Answers 503 in the one error shape when a request outlives [`REQUEST_TIMEOUT`].
-async fn timeout(request: axum::extract::Request, next: axum::middleware::Next) -> axum::response::Response {
+/// Answers 503 in the one error shape when a request outlives `limit`.
+async fn timeout(
+    axum::extract::State(limit): axum::extract::State<Duration>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
     use axum::response::IntoResponse;
-    match tokio::time::timeout(REQUEST_TIMEOUT, next.run(request)).await {
+    match tokio::time::timeout(limit, next.run(request)).await {
         Ok(response) => response,
         Err(_) => error::AppError::Timeout.into_response(),
     }

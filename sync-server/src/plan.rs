@@ -106,25 +106,6 @@ struct Planner<'a> {
 
 type Outcome = Result<ChangeOutcome, ValidationErrors>;
 
-fn customer_input(c: &Customer) -> CustomerInput {
-    CustomerInput {
-        first_name: Some(c.first_name.clone()),
-        surname: Some(c.surname.clone()),
-        phone: c.phone.clone(),
-        email: c.email.clone(),
-        identification: c.identification.clone(),
-        passport_number: c.passport_number.clone(),
-        date_of_birth: c.date_of_birth.map(|d| d.to_string()),
-        address: c.address.clone(),
-        city: c.city.clone(),
-        notes: c.notes.clone(),
-        source: Some(c.source.as_str().to_owned()),
-        service_type: c.service_type.clone(),
-        branch_id: c.branch_id,
-        full_name: None,
-    }
-}
-
 impl<'a> Planner<'a> {
     fn new(organization: Uuid, snapshot: Snapshot, clock: &'a mut HlcClock, now: DateTime<Utc>) -> Self {
         let mut keys = HashMap::new();
@@ -228,7 +209,7 @@ impl<'a> Planner<'a> {
     /// Checks that the record is a valid customer with normalised keys, as the terminal's own
     /// validation would have left it. Every problem is reported at once.
     fn check(&self, c: &Customer) -> Result<(), ValidationErrors> {
-        let mut errors = validate_customer(&customer_input(c), self.now.date_naive()).err().unwrap_or_default();
+        let mut errors = validate_customer(&CustomerInput::from(c), self.now.date_naive()).err().unwrap_or_default();
         for (kind, stored) in c.keys().iter() {
             if normalize_key(kind, stored).is_ok_and(|normal| normal != stored) {
                 errors.push(kind.field(), ErrorCode::NotNormalized);

@@ -79,7 +79,10 @@ async fn bad_input_is_answered_in_one_shape_naming_fields() {
         for f in ["first_name", "phone", "identification"] {
             assert!(fields.contains(&f.to_owned()), "{f} in {fields:?}");
         }
-        assert!(body["error"]["fields"][0]["message_es"].is_string(), "messages in both languages");
+        let phone = &body["error"]["fields"]["phone"][0];
+        let entry_keys: Vec<&String> = phone.as_object().unwrap().keys().collect();
+        assert_eq!(entry_keys, ["code", "message", "message_es"], "stable code and both languages: {phone}");
+        assert_eq!(phone["code"], "phone_invalid");
 
         let (status, body) =
             c.post(&CASHIER, "/api/v1/customers/", json!({"name": "A", "surname": "B", "phone": 5})).await;
@@ -93,6 +96,7 @@ async fn bad_input_is_answered_in_one_shape_naming_fields() {
         {
             let (status, body) = c.get(&CASHIER, uri).await;
             assert_eq!((status, body["error"]["kind"].as_str()), (StatusCode::NOT_FOUND, Some("not_found")), "{uri}");
+            assert_eq!(body["error"]["fields"], json!({}), "every error answer has a field map");
         }
         let (status, body) = c.get(&CASHIER, "/api/v1/customers/?ordering=shoe_size&page=0&is_active=maybe").await;
         assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
@@ -104,6 +108,7 @@ async fn bad_input_is_answered_in_one_shape_naming_fields() {
         );
         let (status, body) = c.get(&client::As::Nobody, "/api/v1/customers/").await;
         assert_eq!((status, body["error"]["kind"].as_str()), (StatusCode::UNAUTHORIZED, Some("unauthorized")));
+        assert_eq!(body["error"]["fields"], json!({}));
     }
 }
 
@@ -119,6 +124,7 @@ async fn a_strict_create_of_a_known_identifier_is_409_naming_the_customer() {
         assert_eq!(body["error"]["kind"], "duplicate");
         assert_eq!(body["error"]["existing_id"], first["id"]);
         assert_eq!(error_fields(&body), ["email"]);
+        assert_eq!(body["error"]["fields"]["email"][0]["code"], "duplicate");
         let other = c.create(person("Luis", "Mora", "04241234567")).await;
         let (status, body) = c
             .call(
@@ -276,6 +282,11 @@ async fn validate_reports_every_error_or_the_normalised_values() {
         let fields: Vec<&String> = bad["errors"].as_object().unwrap().keys().collect();
         assert_eq!(fields, ["date_of_birth", "email", "surname"]);
         assert_eq!(bad["errors"]["email"][0]["code"], "email_invalid");
+        let (_, refused) = c.post(&CASHIER, "/api/v1/customers/", json!({"name": "Juan", "email": "nope"})).await;
+        assert_eq!(
+            bad["errors"]["email"], refused["error"]["fields"]["email"],
+            "validate/ answers the error's field map"
+        );
         let (_, list) = c.get(&CASHIER, "/api/v1/customers/?is_active=all").await;
         assert_eq!(list["count"], 0, "validation writes nothing");
     }
@@ -339,7 +350,7 @@ async fn find_or_create_applies_the_dedupe_rule_and_reactivates() {
         let (status, body) =
             c.post(&CASHIER, url, json!({"customer_name": "Sin", "customer_surname": "Contacto"})).await;
         assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
-        assert_eq!(error_fields(&body), ["phone", "email"]);
+        assert_eq!(error_fields(&body), ["email", "phone"], "the field map is keyed by field name");
     }
 }
 
@@ -375,7 +386,7 @@ async fn preferences_read_put_and_patch_with_roles() {
         let (status, body) = c.call(&MANAGER, "PUT", &url, Some(json!({"channels": ["email"]}))).await;
         assert_eq!(
             (status, error_fields(&body)),
-            (StatusCode::UNPROCESSABLE_ENTITY, vec!["notification_types".to_owned(), "language".to_owned()])
+            (StatusCode::UNPROCESSABLE_ENTITY, vec!["language".to_owned(), "notification_types".to_owned()])
         );
         let (status, body) = c.call(&MANAGER, "PATCH", &url, Some(json!({"channels": ["fax"], "colour": "red"}))).await;
         assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);

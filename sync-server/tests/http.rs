@@ -42,7 +42,7 @@ async fn sign_in_refresh_and_reuse_detection() {
         assert_eq!(body["error"]["kind"], "unauthorized");
         let (status, body) = call(s, "POST", "/api/token/", None, Some(json!({"username": "", "password": ""}))).await;
         assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
-        assert_eq!(body["error"]["fields"][0]["field"], "username");
+        assert_eq!(body["error"]["fields"]["username"][0]["code"], "required");
 
         let (status, pair) =
             call(s, "POST", "/api/token/", None, Some(json!({"username": username, "password": "clave-segura"}))).await;
@@ -72,8 +72,8 @@ async fn sync_needs_a_registered_terminal_of_the_organisation() {
         let (status, body) =
             call(s, "POST", "/api/v1/devices/register", None, Some(json!({"code": code, "name": "Caja 2"}))).await;
         assert_eq!(
-            (status, body["error"]["fields"][0]["field"].as_str()),
-            (StatusCode::UNPROCESSABLE_ENTITY, Some("code"))
+            (status, body["error"]["fields"]["code"][0]["code"].is_string()),
+            (StatusCode::UNPROCESSABLE_ENTITY, true)
         );
 
         let device = format!("Device {}", reg["credential"].as_str().unwrap());

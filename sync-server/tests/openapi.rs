@@ -155,7 +155,15 @@ async fn described_shapes_match_the_real_ones() {
         .post(&CASHIER, "/api/v1/customers/", json!({"name": "Juan", "surname": "Pérez", "phone": "04141234567"}))
         .await;
     assert!(keys(&error["error"]).is_subset(&properties(&doc, "ErrorDetail")), "{error}");
-    assert_eq!(keys(&error["error"]["fields"][0]), properties(&doc, "FieldErrorDoc"));
+    assert_eq!(keys(&error["error"]), properties(&doc, "ErrorDetail"), "{error}");
+    let required: BTreeSet<String> = doc["components"]["schemas"]["ErrorDetail"]["required"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r.as_str().unwrap().to_owned())
+        .collect();
+    assert!(required.contains("fields"), "the field map is always there: {required:?}");
+    assert_eq!(keys(&error["error"]["fields"]["phone"][0]), properties(&doc, "FieldErrorBody"));
     let (status, health) = c.get(&client::As::Nobody, "/healthz").await;
     assert_eq!((status, health["status"].as_str()), (StatusCode::OK, Some("ok")));
 }

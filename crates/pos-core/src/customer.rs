@@ -204,6 +204,28 @@ pub struct CustomerInput {
     pub branch_id: Option<Uuid>,
 }
 
+/// A stored customer as the raw form it would be edited in (what validation reads back).
+impl From<&Customer> for CustomerInput {
+    fn from(c: &Customer) -> Self {
+        CustomerInput {
+            first_name: Some(c.first_name.clone()),
+            surname: Some(c.surname.clone()),
+            full_name: None,
+            phone: c.phone.clone(),
+            email: c.email.clone(),
+            identification: c.identification.clone(),
+            passport_number: c.passport_number.clone(),
+            date_of_birth: c.date_of_birth.map(|d| d.to_string()),
+            address: c.address.clone(),
+            city: c.city.clone(),
+            notes: c.notes.clone(),
+            source: Some(c.source.as_str().to_owned()),
+            service_type: c.service_type.clone(),
+            branch_id: c.branch_id,
+        }
+    }
+}
+
 /// Seed 2's sales-data field names, as a checkout sends them to find-or-create.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default)]
@@ -247,6 +269,27 @@ pub fn split_full_name(full: &str) -> (String, String) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_stored_customer_reads_back_as_its_own_valid_input() {
+        let mut c = Customer::blank(Uuid::from_u128(1), Uuid::from_u128(2), DateTime::<Utc>::UNIX_EPOCH);
+        c.first_name = "Ana".into();
+        c.surname = "Gil".into();
+        c.phone = Some("+584141234567".into());
+        c.identification = Some("V-12345678".into());
+        c.date_of_birth = NaiveDate::from_ymd_opt(1990, 5, 17);
+        c.branch_id = Some(Uuid::from_u128(3));
+        let input = CustomerInput::from(&c);
+        assert_eq!(
+            (input.date_of_birth.as_deref(), input.source.as_deref()),
+            (Some("1990-05-17"), Some(c.source.as_str()))
+        );
+        let valid = crate::validate_customer(&input, NaiveDate::from_ymd_opt(2026, 1, 1).unwrap()).unwrap();
+        assert_eq!(
+            (valid.first_name, valid.phone, valid.identification, valid.date_of_birth, valid.branch_id),
+            (c.first_name, c.phone, c.identification, c.date_of_birth, c.branch_id)
+        );
+    }
 
     #[test]
     fn full_name_splits_and_rejoins() {

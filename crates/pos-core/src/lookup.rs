@@ -6,6 +6,35 @@ use crate::identification::identification_prefixes;
 use crate::keys::{normalize_email, normalize_identification, normalize_passport, KeyKind};
 use crate::phone::{normalize_phone, phone_prefix};
 use crate::text::fold;
+use serde::{Deserialize, Serialize};
+
+/// How a lookup result was found, best first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(tag = "kind", content = "key", rename_all = "snake_case")]
+pub enum MatchedBy {
+    Exact(KeyKind),
+    Prefix(KeyKind),
+    Name,
+}
+
+/// Sort orders of the customer list, named as in the REST API (`-created_at` is newest first).
+/// Each store writes its own SQL for them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub enum Ordering {
+    #[serde(rename = "created_at")]
+    CreatedAt,
+    #[default]
+    #[serde(rename = "-created_at")]
+    CreatedAtDesc,
+    #[serde(rename = "surname")]
+    Surname,
+    #[serde(rename = "first_name")]
+    FirstName,
+    #[serde(rename = "-updated_at")]
+    UpdatedAtDesc,
+    #[serde(rename = "-last_activity")]
+    LastActivityDesc,
+}
 
 /// The exact keys a typed text could be, in the order a lookup should try them.
 pub fn exact_candidates(q: &str) -> Vec<(KeyKind, String)> {
@@ -67,5 +96,44 @@ mod tests {
         assert!(prefix_candidates("1234").contains(&(KeyKind::Identification, "E-1234".into())));
         assert_eq!(name_words("Pérez  JU"), vec!["perez".to_owned(), "ju".to_owned()]);
         assert!(name_words(" - ").is_empty());
+    }
+
+    #[test]
+    fn orderings_and_matches_keep_their_api_names() {
+        let names: Vec<serde_json::Value> = [
+            Ordering::CreatedAt,
+            Ordering::CreatedAtDesc,
+            Ordering::Surname,
+            Ordering::FirstName,
+            Ordering::UpdatedAtDesc,
+            Ordering::LastActivityDesc,
+        ]
+        .iter()
+        .map(|o| serde_json::to_value(o).unwrap())
+        .collect();
+        assert_eq!(
+            names,
+            ["created_at", "-created_at", "surname", "first_name", "-updated_at", "-last_activity"]
+                .map(serde_json::Value::from)
+        );
+        assert_eq!(Ordering::default(), Ordering::CreatedAtDesc);
+        assert_eq!(
+            serde_json::to_value(MatchedBy::Exact(KeyKind::Phone)).unwrap(),
+            serde_json::json!({"kind": "exact", "key": "phone"})
+        );
+        assert_eq!(serde_json::to_value(MatchedBy::Name).unwrap(), serde_json::json!({"kind": "name"}));
+        assert!(MatchedBy::Exact(KeyKind::Email) < MatchedBy::Prefix(KeyKind::Phone), "exact ranks first");
+    }
+
+    /// The terminal's lookup reads text through these functions; its cases stay pinned here.
+    #[test]
+    fn the_terminals_readings_hold() {
+        let bare = exact_candidates("12345678");
+        assert!(bare.contains(&(KeyKind::Identification, "E-12345678".into())), "a bare number may be an E cédula");
+        assert!(bare.contains(&(KeyKind::Identification, "V-12345678".into())));
+        assert!(bare.contains(&(KeyKind::Passport, "12345678".into())), "or a passport");
+        assert!(prefix_candidates("V-1234").contains(&(KeyKind::Identification, "V-1234".into())));
+        assert!(prefix_candidates("juan perez").is_empty(), "a name is no identifier prefix");
+        assert_eq!(prefix_candidates("ana.gil"), vec![(KeyKind::Email, "ana.gil".into())]);
     }
 }

@@ -6,24 +6,14 @@
 use crate::rows::{customer_from_row, ts, CUSTOMER_COLUMNS, CUSTOMER_COLUMNS_C};
 use crate::{Result, Store};
 use chrono::{DateTime, Utc};
-use pos_core::identification::identification_prefixes;
-use pos_core::keys::{normalize_email, normalize_identification, normalize_passport};
-use pos_core::phone::{normalize_phone, phone_prefix};
+use pos_core::lookup::{exact_candidates, name_words, prefix_candidates};
+pub use pos_core::lookup::{MatchedBy, Ordering};
 use pos_core::text::fold;
-use pos_core::{Customer, KeyKind, Source};
+use pos_core::{Customer, Source};
 use rusqlite::types::Value as SqlValue;
 use rusqlite::Connection;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
-
-/// How a lookup result was found, best first.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
-#[serde(tag = "kind", content = "key", rename_all = "snake_case")]
-pub enum MatchedBy {
-    Exact(KeyKind),
-    Prefix(KeyKind),
-    Name,
-}
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct LookupHit {
@@ -31,49 +21,9 @@ pub struct LookupHit {
     pub matched_by: MatchedBy,
 }
 
-/// The exact keys a typed text could be.
-fn exact_candidates(q: &str) -> Vec<(KeyKind, String)> {
-    let mut out = Vec::new();
-    if q.contains('@') {
-        out.extend(normalize_email(q).ok().map(|e| (KeyKind::Email, e)));
-        return out;
-    }
-    // Typed phone numbers have no letters; skipping the parser for cédulas and passports
-    // saves most of an exact lookup's time.
-    if !q.chars().any(char::is_alphabetic) {
-        out.extend(normalize_phone(q).ok().map(|p| (KeyKind::Phone, p)));
-    }
-    if let Ok(id) = normalize_identification(q) {
-        // A bare number is read as a V cédula; a foreign resident's E cédula is as likely.
-        if q.trim().starts_with(|c: char| c.is_ascii_digit()) {
-            out.push((KeyKind::Identification, id.replacen("V-", "E-", 1)));
-        }
-        out.push((KeyKind::Identification, id));
-    }
-    out.extend(normalize_passport(q).ok().map(|p| (KeyKind::Passport, p)));
-    out
-}
-
-/// Identifier prefixes a partly typed text could start.
-fn prefix_candidates(q: &str) -> Vec<(KeyKind, String)> {
-    let t = q.trim();
-    let has_digit = t.chars().any(|c| c.is_ascii_digit());
-    if t.contains('@') || (t.contains('.') && !has_digit && !t.contains(char::is_whitespace)) {
-        return vec![(KeyKind::Email, t.to_lowercase())];
-    }
-    let mut out: Vec<(KeyKind, String)> = phone_prefix(t).map(|p| (KeyKind::Phone, p)).into_iter().collect();
-    out.extend(identification_prefixes(t).into_iter().map(|p| (KeyKind::Identification, p)));
-    let compact: String = t.chars().filter(|c| !matches!(c, ' ' | '-')).flat_map(char::to_uppercase).collect();
-    if compact.len() >= 3 && has_digit && compact.chars().all(|c| c.is_ascii_alphanumeric()) {
-        out.push((KeyKind::Passport, compact));
-    }
-    out
-}
-
 /// An FTS5 query matching every typed word as a prefix: `perez ju` → `"perez"* "ju"*`.
 fn fts_query(q: &str) -> Option<String> {
-    let words: Vec<String> =
-        fold(q).split(|c: char| !c.is_alphanumeric()).filter(|w| !w.is_empty()).map(|w| format!("\"{w}\"*")).collect();
+    let words: Vec<String> = name_words(q).iter().map(|w| format!("\"{w}\"*")).collect();
     (!words.is_empty()).then(|| words.join(" "))
 }
 
@@ -147,34 +97,15 @@ pub(crate) fn quick_lookup(conn: &Connection, q: &str, limit: usize) -> Result<V
     Ok(hits)
 }
 
-/// Sort orders for [`SearchQuery`], named as in the REST API (`-created_at` is newest first).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
-pub enum Ordering {
-    #[serde(rename = "created_at")]
-    CreatedAt,
-    #[default]
-    #[serde(rename = "-created_at")]
-    CreatedAtDesc,
-    #[serde(rename = "surname")]
-    Surname,
-    #[serde(rename = "first_name")]
-    FirstName,
-    #[serde(rename = "-updated_at")]
-    UpdatedAtDesc,
-    #[serde(rename = "-last_activity")]
-    LastActivityDesc,
-}
-
-impl Ordering {
-    fn sql(self) -> &'static str {
-        match self {
-            Self::CreatedAt => "c.created_at ASC, c.seq ASC",
-            Self::CreatedAtDesc => "c.created_at DESC, c.seq DESC",
-            Self::Surname => "c.surname COLLATE NOCASE, c.first_name COLLATE NOCASE, c.seq",
-            Self::FirstName => "c.first_name COLLATE NOCASE, c.surname COLLATE NOCASE, c.seq",
-            Self::UpdatedAtDesc => "c.updated_at DESC, c.seq DESC",
-            Self::LastActivityDesc => "c.last_activity IS NULL, c.last_activity DESC, c.seq DESC",
-        }
+/// The SQL `ORDER BY` of an ordering.
+fn order_by(ordering: Ordering) -> &'static str {
+    match ordering {
+        Ordering::CreatedAt => "c.created_at ASC, c.seq ASC",
+        Ordering::CreatedAtDesc => "c.created_at DESC, c.seq DESC",
+        Ordering::Surname => "c.surname COLLATE NOCASE, c.first_name COLLATE NOCASE, c.seq",
+        Ordering::FirstName => "c.first_name COLLATE NOCASE, c.surname COLLATE NOCASE, c.seq",
+        Ordering::UpdatedAtDesc => "c.updated_at DESC, c.seq DESC",
+        Ordering::LastActivityDesc => "c.last_activity IS NULL, c.last_activity DESC, c.seq DESC",
     }
 }
 
@@ -263,7 +194,7 @@ pub(crate) fn search(conn: &Connection, q: &SearchQuery) -> Result<Page<Customer
         .query_row(rusqlite::params_from_iter(&params), |r| r.get(0))?;
     let sql = format!(
         "SELECT {CUSTOMER_COLUMNS_C} FROM customers c WHERE {where_sql} ORDER BY {} LIMIT {page_size} OFFSET {}",
-        q.ordering.sql(),
+        order_by(q.ordering),
         u64::from(page - 1) * u64::from(page_size)
     );
     let results = conn
@@ -289,19 +220,6 @@ impl Store {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn typed_text_becomes_candidate_keys() {
-        let exact = exact_candidates("v12.345.678");
-        assert!(exact.contains(&(KeyKind::Identification, "V-12345678".into())));
-        let exact = exact_candidates("12345678");
-        assert!(exact.contains(&(KeyKind::Identification, "E-12345678".into())));
-        assert!(exact.contains(&(KeyKind::Passport, "12345678".into())));
-        assert_eq!(exact_candidates("Ana@X.com"), vec![(KeyKind::Email, "ana@x.com".into())]);
-        assert!(prefix_candidates("0414-12").contains(&(KeyKind::Phone, "+5841412".into())));
-        assert!(prefix_candidates("V-1234").contains(&(KeyKind::Identification, "V-1234".into())));
-        assert!(prefix_candidates("juan perez").is_empty());
-    }
 
     #[test]
     fn fts_query_quotes_folded_words() {

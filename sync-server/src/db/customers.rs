@@ -6,51 +6,24 @@ use super::sync::{customer_search_columns, decode, StoredPreferences, Val};
 use super::{ts, uuid_col, Db, DbResult};
 use chrono::{DateTime, Utc};
 use pos_core::lookup::{exact_candidates, name_words, prefix_candidates};
+pub use pos_core::lookup::{MatchedBy, Ordering};
 use pos_core::text::fold;
-use pos_core::{Customer, Hlc, KeyHits, KeyKind, MatchKeys, Preferences, Sale, Source};
-use serde::{Deserialize, Serialize};
+use pos_core::{Customer, Hlc, KeyHits, MatchKeys, Preferences, Sale, Source};
+use serde::Serialize;
 use sqlx::any::AnyRow;
 use sqlx::{Any, Row, Transaction};
 use std::collections::BTreeMap;
 use uuid::Uuid;
 
-/// How a lookup result was found, best first.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
-#[serde(tag = "kind", content = "key", rename_all = "snake_case")]
-pub enum MatchedBy {
-    Exact(KeyKind),
-    Prefix(KeyKind),
-    Name,
-}
-
-/// Sort orders of the customer list, named as in the API (`-created_at` is newest first).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
-pub enum Ordering {
-    #[serde(rename = "created_at")]
-    CreatedAt,
-    #[default]
-    #[serde(rename = "-created_at")]
-    CreatedAtDesc,
-    #[serde(rename = "surname")]
-    Surname,
-    #[serde(rename = "first_name")]
-    FirstName,
-    #[serde(rename = "-updated_at")]
-    UpdatedAtDesc,
-    #[serde(rename = "-last_activity")]
-    LastActivityDesc,
-}
-
-impl Ordering {
-    fn sql(self) -> &'static str {
-        match self {
-            Self::CreatedAt => "created_at ASC, id ASC",
-            Self::CreatedAtDesc => "created_at DESC, id DESC",
-            Self::Surname => "sort_surname ASC, id ASC",
-            Self::FirstName => "search_name ASC, id ASC",
-            Self::UpdatedAtDesc => "updated_at DESC, id DESC",
-            Self::LastActivityDesc => "last_activity IS NULL, last_activity DESC, id DESC",
-        }
+/// The SQL `ORDER BY` of an ordering.
+fn order_by(ordering: Ordering) -> &'static str {
+    match ordering {
+        Ordering::CreatedAt => "created_at ASC, id ASC",
+        Ordering::CreatedAtDesc => "created_at DESC, id DESC",
+        Ordering::Surname => "sort_surname ASC, id ASC",
+        Ordering::FirstName => "search_name ASC, id ASC",
+        Ordering::UpdatedAtDesc => "updated_at DESC, id DESC",
+        Ordering::LastActivityDesc => "last_activity IS NULL, last_activity DESC, id DESC",
     }
 }
 
@@ -285,7 +258,7 @@ impl Db {
         let offset = f.page.max(1).saturating_sub(1).saturating_mul(page_size);
         let sql = format!(
             "SELECT data FROM customers WHERE {clause} ORDER BY {} LIMIT {page_size} OFFSET {offset}",
-            f.ordering.sql()
+            order_by(f.ordering)
         );
         let rows = self.fetch(&sql, &w.values).await?;
         Ok((count.max(0) as u64, rows.iter().map(decode).collect::<DbResult<_>>()?))

@@ -9,7 +9,7 @@ use super::views::{
     ValidationResult,
 };
 use crate::auth::Role;
-use crate::error::AppError;
+use crate::error::{field_error_map, AppError};
 use crate::AppState;
 use axum::extract::{OriginalUri, State};
 use axum::http::StatusCode;
@@ -146,14 +146,8 @@ pub(super) async fn validate(
     caller.require(Role::Cashier)?;
     let input = customer_input(body)?;
     Ok(Json(match validate_customer(&input, Utc::now().date_naive()) {
-        Ok(valid) => ValidationResult { is_valid: true, errors: BTreeMap::new(), normalized: Some(valid) },
-        Err(errors) => {
-            let mut by_field: BTreeMap<String, Vec<_>> = BTreeMap::new();
-            for e in errors.0 {
-                by_field.entry(e.field.clone()).or_default().push(e.into());
-            }
-            ValidationResult { is_valid: false, errors: by_field, normalized: None }
-        }
+        Ok(valid) => ValidationResult { is_valid: true, errors: Default::default(), normalized: Some(valid) },
+        Err(errors) => ValidationResult { is_valid: false, errors: field_error_map(&errors), normalized: None },
     }))
 }
 

@@ -7,6 +7,7 @@
 //! serde form, so they cannot drift apart.
 
 use super::{auth, customers, lookup, manage, ops, sync, views};
+use crate::error::{FieldErrorBody, FieldErrorMap};
 use crate::AppState;
 use axum::routing::get;
 use axum::{Json, Router};
@@ -38,31 +39,10 @@ pub struct ErrorDetail {
     /// `too_large`, `timeout` or `internal`.
     pub kind: String,
     pub message: String,
-    /// Every field error (422, 409).
-    pub fields: Option<Vec<FieldErrorDoc>>,
+    /// Field → its errors (422, 409); `{}` on every other error answer.
+    pub fields: FieldErrorMap,
     /// The customer already holding the identifier (409).
     pub existing_id: Option<Uuid>,
-}
-
-/// One field error, with messages in English and Spanish.
-#[derive(Debug, Clone, Serialize, ToSchema)]
-pub struct FieldErrorDoc {
-    pub field: String,
-    /// Stable code: `required`, `phone_invalid`, `identification_invalid`, `duplicate`, …
-    pub code: String,
-    pub message: String,
-    pub message_es: String,
-}
-
-impl From<pos_core::FieldError> for FieldErrorDoc {
-    fn from(e: pos_core::FieldError) -> Self {
-        FieldErrorDoc {
-            code: e.code.as_str().to_owned(),
-            message: e.code.message(pos_core::Lang::En).to_owned(),
-            message_es: e.code.message(pos_core::Lang::Es).to_owned(),
-            field: e.field,
-        }
-    }
 }
 
 /// Customer data in seed 2's field names (`name` for `first_name`) or seed 1's (`full_name`,
@@ -246,7 +226,7 @@ impl Modify for Shared {
         manage::manual_add, manage::auto_collection, manage::run_auto_collection, manage::bulk_activate,
         manage::bulk_deactivate, manage::stats, manage::review_items, manage::dismiss_review_item, manage::merge,
     ),
-    components(schemas(ErrorBody, ErrorDetail, FieldErrorDoc, CustomerInputDoc, SalesCustomerDataDoc, PreferencesDoc,
+    components(schemas(ErrorBody, ErrorDetail, FieldErrorBody, CustomerInputDoc, SalesCustomerDataDoc, PreferencesDoc,
         ContactWindowDoc, SaleDoc, SaleLineDoc, views::CustomerView)),
     modifiers(&Shared),
     tags(

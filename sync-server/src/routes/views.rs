@@ -154,7 +154,7 @@ pub struct LookupHits {
 pub struct ValidationResult {
     pub is_valid: bool,
     /// Field → its errors (empty when valid).
-    pub errors: BTreeMap<String, Vec<super::openapi::FieldErrorDoc>>,
+    pub errors: crate::error::FieldErrorMap,
     /// The normalised values when valid (seed 2's field names with `first_name`).
     #[schema(value_type = Option<Object>)]
     pub normalized: Option<pos_core::ValidCustomer>,
