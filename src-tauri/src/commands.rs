@@ -182,7 +182,11 @@ impl TypedLine {
         let price = parse_amount_minor(&self.unit_price)
             .map_err(|code| errors.push(format!("lines[{index}].unit_price"), code))
             .ok();
-        Some(SaleLine { description: self.description.trim().to_owned(), quantity: quantity?, unit_price_minor: price? })
+        Some(SaleLine {
+            description: self.description.trim().to_owned(),
+            quantity: quantity?,
+            unit_price_minor: price?,
+        })
     }
 }
 
@@ -209,12 +213,7 @@ pub async fn checkout(app: AppHandle, state: State<'_, AppState>, request: Check
         (None, Some(input)) => SaleCustomer::FindOrCreate(Box::new(input)),
         (None, None) => return Err(invalid("customer", ErrorCode::Required)),
     };
-    let input = SaleInput {
-        lines,
-        total_minor,
-        currency: request.currency,
-        payment_method: request.payment_method,
-    };
+    let input = SaleInput { lines, total_minor, currency: request.currency, payment_method: request.payment_method };
     let (sale, customer) = lock(&state.store).checkout(&who, &input)?;
     state.changed(&app);
     Ok(CheckoutDone { sale, customer })
