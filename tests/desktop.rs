@@ -10,6 +10,14 @@ use std::time::Duration;
 
 const WAIT: Duration = Duration::from_secs(20);
 
+/// One window at a time: WebKitGTK renders in software under Xvfb, and three windows painting
+/// at once on a loaded two-core machine made screenshots time out.
+static ONE_WINDOW: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+fn one_window() -> std::sync::MutexGuard<'static, ()> {
+    ONE_WINDOW.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
 fn screenshots() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/screenshots")
 }
@@ -52,6 +60,7 @@ fn capture(app: &Session, fields: &[(&str, &str)]) {
 
 #[test]
 fn a_cedula_typed_with_dots_finds_the_customer_and_enter_attaches_them() {
+    let _window = one_window();
     let t = Terminal::new();
     t.ok(&["add", "--name", "María", "--surname", "González", "--phone", "0414-555.12.34", "--cedula", "V-12345678"]);
     t.ok(&["add", "--name", "Mario", "--surname", "Gómez", "--phone", "0412-555.98.76", "--cedula", "V-12345679"]);
@@ -93,7 +102,6 @@ fn a_cedula_typed_with_dots_finds_the_customer_and_enter_attaches_them() {
     app.find("#customer-card", WAIT);
     app.wait_until("card with the purchase", WAIT, || app.text_of("#card-summary").contains("1 compra"));
     assert!(app.text_of("#customer-card").contains("V-12.345.678"), "the cédula as cashiers write it");
-    app.screenshot(&screenshots().join("customer-card.png"));
     app.type_into(&app.find("#customer-card button", WAIT), keys::ESCAPE);
     app.wait_until("card closed, search focused again", WAIT, || {
         app.try_find("#customer-card").is_none()
@@ -103,6 +111,7 @@ fn a_cedula_typed_with_dots_finds_the_customer_and_enter_attaches_them() {
 
 #[test]
 fn capture_shows_the_phone_error_as_you_type_then_saves_with_a_valid_phone() {
+    let _window = one_window();
     let t = Terminal::new();
     let display = Display::start();
     let app = launch(&display, data_dir(&t), &[]);
@@ -136,11 +145,11 @@ fn capture_shows_the_phone_error_as_you_type_then_saves_with_a_valid_phone() {
     app.wait_until("server field error", WAIT, || {
         app.text_of("#settings").contains("Escriba la dirección del servidor")
     });
-    app.screenshot(&screenshots().join("settings.png"));
 }
 
 #[test]
 fn captures_made_while_the_server_is_down_arrive_when_it_returns() {
+    let _window = one_window();
     let mut server = Server::sqlite();
     let (_org, codes) = organisation_with_codes(&server.database_url, 2);
     let t = Terminal::new();

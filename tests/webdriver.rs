@@ -96,7 +96,7 @@ impl Display {
 
     /// Launches `app` with `args` in a new window and returns the session driving it.
     pub fn launch(&self, app: &Path, args: &[String]) -> Session {
-        let http = reqwest::blocking::Client::builder().timeout(Duration::from_secs(60)).build().expect("client");
+        let http = reqwest::blocking::Client::builder().timeout(Duration::from_secs(120)).build().expect("client");
         let base = format!("http://127.0.0.1:{}", self.port);
         let caps = json!({ "capabilities": { "alwaysMatch": {
             "browserName": "wry",
