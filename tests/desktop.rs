@@ -86,10 +86,21 @@ fn a_cedula_typed_with_dots_finds_the_customer_and_enter_attaches_them() {
         r.contains("María González") && r.contains("Mario Gómez")
     });
 
-    // Checkout for the attached customer, a typed total in local notation.
+    // ↓ then Enter attaches the second result.
+    let second = app.text_of("#results li:nth-child(2) .hit-name");
+    assert!(["María González", "Mario Gómez"].contains(&second.trim()), "second result: {second:?}");
+    app.type_into(&search, keys::ARROW_DOWN);
+    app.type_into(&search, keys::ENTER);
+    app.wait_until("second result attached", WAIT, || app.text_of("#attached").contains(second.trim()));
+
+    // Back to María; F9 checks out a total typed in local notation.
+    app.type_into(&search, "v12.345.678");
+    app.wait_until("María found", WAIT, || app.text_of("#results").contains("María González"));
+    app.type_into(&search, keys::ENTER);
+    app.wait_until("María attached", WAIT, || app.text_of("#attached").contains("María González"));
     let total = app.find("#sale-total", WAIT);
     app.type_into(&total, "1.234,50");
-    app.click(&app.find("#checkout", WAIT));
+    app.type_into(&total, keys::F9);
     app.wait_until("sale recorded", WAIT, || app.text_of("#sale-done").contains("1.234,50"));
     let id = t.ok(&["lookup", "V-12345678"])[0]["customer"]["id"].as_str().expect("id").to_owned();
     let history = t.ok(&["history", &id]);
