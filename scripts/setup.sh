@@ -6,7 +6,7 @@
 #   - PostgreSQL on 127.0.0.1:5432 with a `test` database the `postgres` user reaches without a
 #     password (the storage tests run on it as well as on SQLite)
 #   - the desktop app's system libraries (WebKitGTK 4.1), and for its end-to-end tests a virtual
-#     display (Xvfb), WebKitWebDriver and tauri-driver
+#     display (Xvfb), WebKitWebDriver, tauri-driver and ImageMagick (screenshots)
 #   - the front end's npm packages (exact versions from ui/package-lock.json)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -30,7 +30,7 @@ need_cmd cc || apt_install build-essential pkg-config
 # --- Desktop app --------------------------------------------------------------------------------
 desktop_pkgs=()
 pkg_missing() { ! dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok installed"; }
-for pkg in libwebkit2gtk-4.1-dev libssl-dev pkg-config xvfb xauth webkit2gtk-driver; do
+for pkg in libwebkit2gtk-4.1-dev libssl-dev pkg-config xvfb xauth webkit2gtk-driver imagemagick; do
     pkg_missing "$pkg" && desktop_pkgs+=("$pkg")
 done
 if [ "${#desktop_pkgs[@]}" -gt 0 ]; then

@@ -17,6 +17,17 @@ fn main() {
         "save_settings",
         "register_terminal",
         "ui_ready",
+        "session_info",
+        "sign_in",
+        "sign_out",
+        "set_language",
+        "list_customers",
+        "set_customers_active",
+        "save_preferences",
+        "customer_stats",
+        "review_items",
+        "dismiss_review_item",
+        "merge_customers",
     ];
     tauri_build::try_build(
         tauri_build::Attributes::new().app_manifest(tauri_build::AppManifest::new().commands(commands)),

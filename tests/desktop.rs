@@ -1,50 +1,16 @@
-//! The desktop app end to end: the real binary in a real window under Xvfb, driven over
-//! WebDriver (tauri-driver + WebKitWebDriver), on a real store and a real sync server. Each
-//! test saves screenshots of the screens it visits under `target/screenshots/`; the README's
-//! pictures in `docs/` come from these.
+//! The desktop app at the counter, end to end: the real binary in a real window under Xvfb,
+//! driven over WebDriver (tauri-driver + WebKitWebDriver), on a real store and a real sync
+//! server, signed in as a cashier. Each test saves screenshots of the screens it visits under
+//! `target/screenshots/`; the README's pictures in `docs/` come from these.
 
+use pos_e2e::app::{connection, eventually, launch, one_window, pending, screenshots, sign_in, Shop, WAIT};
 use pos_e2e::webdriver::{keys, Display, Session};
-use pos_e2e::{binary, organisation_with_codes, Server, Terminal};
-use std::path::{Path, PathBuf};
+use pos_e2e::Terminal;
+use std::path::Path;
 use std::time::Duration;
-
-const WAIT: Duration = Duration::from_secs(20);
-
-/// One window at a time: WebKitGTK renders in software under Xvfb, and three windows painting
-/// at once on a loaded two-core machine made screenshots time out.
-static ONE_WINDOW: std::sync::Mutex<()> = std::sync::Mutex::new(());
-
-fn one_window() -> std::sync::MutexGuard<'static, ()> {
-    ONE_WINDOW.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
-}
-
-fn screenshots() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/screenshots")
-}
-
-/// The app on the store in `data_dir`, with `extra` launch options.
-fn launch(display: &Display, data_dir: &Path, extra: &[&str]) -> Session {
-    let mut args = vec!["--data-dir".to_owned(), data_dir.display().to_string(), "--lang".to_owned(), "es".to_owned()];
-    args.extend(extra.iter().map(|s| s.to_string()));
-    let app = display.launch(&binary("pos-desktop"), &args);
-    // The search box has focus as soon as the window is up.
-    app.find("#search", WAIT);
-    app.wait_until("search box focused", WAIT, || {
-        app.execute("return document.activeElement && document.activeElement.id", serde_json::json!([])) == "search"
-    });
-    app
-}
 
 fn data_dir(t: &Terminal) -> &Path {
     t.db.parent().expect("store dir")
-}
-
-fn pending(app: &Session) -> String {
-    app.try_find("#status-pending").and_then(|e| app.attribute(&e, "data-pending")).unwrap_or_default()
-}
-
-fn connection(app: &Session) -> String {
-    app.try_find("#status-connection").and_then(|e| app.attribute(&e, "data-connection")).unwrap_or_default()
 }
 
 /// Opens the capture form with F2 from the search box and fills it in.
@@ -61,11 +27,13 @@ fn capture(app: &Session, fields: &[(&str, &str)]) {
 #[test]
 fn a_cedula_typed_with_dots_finds_the_customer_and_enter_attaches_them() {
     let _window = one_window();
+    let shop = Shop::new(1);
     let t = Terminal::new();
     t.ok(&["add", "--name", "María", "--surname", "González", "--phone", "0414-555.12.34", "--cedula", "V-12345678"]);
     t.ok(&["add", "--name", "Mario", "--surname", "Gómez", "--phone", "0412-555.98.76", "--cedula", "V-12345679"]);
     let display = Display::start();
-    let app = launch(&display, data_dir(&t), &[]);
+    let app = launch(&display, data_dir(&t), "es", &shop.register_args(0));
+    sign_in(&app, &shop.cashier);
 
     let search = app.find("#search", WAIT);
     app.type_into(&search, "v12.345.678");
@@ -73,7 +41,7 @@ fn a_cedula_typed_with_dots_finds_the_customer_and_enter_attaches_them() {
     let results = app.text_of("#results");
     assert!(!results.contains("Mario"), "only the exact cédula matches: {results}");
     assert!(results.contains("cédula"), "the result says which key matched: {results}");
-    app.screenshot(&screenshots().join("counter.png"));
+    display.screenshot(&screenshots().join("counter.png"));
 
     app.type_into(&search, keys::ENTER);
     app.wait_until("customer attached to the sale", WAIT, || app.text_of("#attached").contains("María González"));
@@ -123,15 +91,44 @@ fn a_cedula_typed_with_dots_finds_the_customer_and_enter_attaches_them() {
 #[test]
 fn capture_shows_the_phone_error_as_you_type_then_saves_with_a_valid_phone() {
     let _window = one_window();
+    let shop = Shop::new(1);
     let t = Terminal::new();
     let display = Display::start();
-    let app = launch(&display, data_dir(&t), &[]);
+    let app = launch(&display, data_dir(&t), "es", &[]);
+
+    // A new terminal asks for its server and one-time code first; a malformed address is named.
+    app.find("#setup", WAIT);
+    display.screenshot(&screenshots().join("setup.png"));
+    app.replace_text(&app.find("#settings-server", WAIT), "192.168.1.10");
+    app.replace_text(&app.find("#settings-code", WAIT), &shop.codes[0]);
+    app.click(&app.find("#settings-register", WAIT));
+    app.wait_until("server field error", WAIT, || app.text_of("#setup").contains("Escriba la dirección del servidor"));
+    app.replace_text(&app.find("#settings-server", WAIT), &shop.server.url);
+    app.click(&app.find("#settings-register", WAIT));
+    // Registered: nobody is signed in yet.
+    app.find("#sign-in", WAIT);
+    display.screenshot(&screenshots().join("sign-in.png"));
+    // A wrong password is refused at the password field, in Spanish.
+    app.replace_text(&app.find("#signin-username", WAIT), &shop.cashier);
+    app.replace_text(&app.find("#signin-password", WAIT), "no-es-la-clave");
+    app.click(&app.find("#signin-submit", WAIT));
+    app.wait_until("wrong password named", WAIT, || {
+        app.text_of("#sign-in").contains("Usuario o contraseña incorrectos")
+    });
+    sign_in(&app, &shop.cashier);
+    // A cashier sees the counter only: no manager screens.
+    assert!(app.try_find("#nav-counter").is_some());
+    for manager_only in ["#nav-customers", "#nav-review", "#nav-stats", "#nav-settings"] {
+        assert!(app.try_find(manager_only).is_none(), "a cashier is not offered {manager_only}");
+    }
+    let refused = app.invoke("customer_stats", serde_json::json!({ "days": 30 }));
+    assert_eq!(refused["kind"], "forbidden", "the command refuses a cashier too: {refused}");
 
     capture(&app, &[("first_name", "Ana"), ("surname", "Rojas"), ("phone", "0414-12")]);
     app.wait_until("phone error shown", WAIT, || !app.text_of("#error-phone").is_empty());
     let message = app.text_of("#error-phone");
     assert!(message.to_lowercase().contains("teléfono"), "the error names the field in Spanish: {message}");
-    app.screenshot(&screenshots().join("capture-error.png"));
+    display.screenshot(&screenshots().join("capture-error.png"));
     // Saving with the error writes nothing.
     app.click(&app.find("#customer-save", WAIT));
     assert!(app.try_find("#customer-form").is_some(), "the form stays open");
@@ -146,30 +143,36 @@ fn capture_shows_the_phone_error_as_you_type_then_saves_with_a_valid_phone() {
     });
     let found = app.invoke("quick_lookup", serde_json::json!({ "q": "04147654321" }));
     assert_eq!(found[0]["phone"], "+584147654321", "stored normalised: {found}");
-    assert_eq!(pending(&app), "1", "the capture waits in the outbox (not registered)");
-
-    // Settings: a registration with a malformed server address names the field.
-    app.click(&app.find("#open-settings", WAIT));
-    app.replace_text(&app.find("#settings-server", WAIT), "192.168.1.10");
-    app.replace_text(&app.find("#settings-code", WAIT), "K7QM-2XPD-9HRT");
-    app.click(&app.find("#settings-register", WAIT));
-    app.wait_until("server field error", WAIT, || {
-        app.text_of("#settings").contains("Escriba la dirección del servidor")
-    });
+    app.wait_until("the capture reached the server", WAIT, || pending(&app) == "0");
+    let (status, on_server) = shop.api(&shop.manager).get("/api/v1/customers/quick-lookup/?q=04147654321");
+    assert_eq!(status, 200, "{on_server}");
+    assert_eq!(on_server["results"][0]["customer"]["name"], "Ana", "{on_server}");
 }
 
 #[test]
 fn captures_made_while_the_server_is_down_arrive_when_it_returns() {
     let _window = one_window();
-    let mut server = Server::sqlite();
-    let (_org, codes) = organisation_with_codes(&server.database_url, 2);
+    let mut shop = Shop::new(2);
     let t = Terminal::new();
     let display = Display::start();
-    let app = launch(&display, data_dir(&t), &["--server", &server.url, "--registration-code", &codes[0]]);
+    let app = launch(&display, data_dir(&t), "es", &shop.register_args(0));
+    sign_in(&app, &shop.cashier);
     app.wait_until("online", WAIT, || connection(&app) == "online");
 
-    server.stop();
+    shop.server.stop();
     app.wait_until("offline", WAIT, || connection(&app) == "offline");
+    // The cashier signed in here while online, so they get in again while offline; someone who
+    // never did does not.
+    app.click(&app.find("#sign-out", WAIT));
+    app.replace_text(&app.find("#signin-username", WAIT), &shop.manager);
+    app.replace_text(&app.find("#signin-password", WAIT), pos_e2e::app::PASSWORD);
+    app.click(&app.find("#signin-submit", WAIT));
+    app.wait_until("unknown user refused offline", WAIT, || {
+        app.text_of("#sign-in").contains("no ha iniciado sesión aquí")
+    });
+    sign_in(&app, &shop.cashier);
+    assert!(app.text_of("#session-user").contains("sin conexión"), "an offline session says so");
+
     capture(&app, &[("first_name", "Luis"), ("surname", "Mora"), ("phone", "0424-111.22.33")]);
     app.click(&app.find("#customer-save", WAIT));
     app.wait_until("first saved", WAIT, || app.try_find("#customer-form").is_none());
@@ -177,16 +180,20 @@ fn captures_made_while_the_server_is_down_arrive_when_it_returns() {
     app.click(&app.find("#customer-save", WAIT));
     app.wait_until("second saved", WAIT, || app.try_find("#customer-form").is_none());
     app.wait_until("two pending", WAIT, || pending(&app) == "2");
-    app.screenshot(&screenshots().join("offline.png"));
+    display.screenshot(&screenshots().join("offline.png"));
 
-    server.restart();
+    shop.server.restart();
     app.wait_until("pending falls to 0", Duration::from_secs(30), || pending(&app) == "0");
     assert_eq!(connection(&app), "online");
 
-    // Ask the server: a second terminal bootstraps and finds both customers.
-    let other = Terminal::new();
-    other.ok(&["register", "--server", &server.url, "--code", &codes[1], "--name", "Caja 2"]);
-    other.ok(&["sync"]);
+    // Ask the server: both customers are there, and a second terminal bootstraps them.
+    let api = shop.api(&shop.manager);
+    eventually("both customers on the server", WAIT, || {
+        api.get("/api/v1/customers/quick-lookup/?q=04241112233").1["results"][0]["customer"]["name"] == "Luis"
+            && api.get("/api/v1/customers/quick-lookup/?q=carla@correo.com").1["results"][0]["customer"]["name"]
+                == "Carla"
+    });
+    let other = shop.terminal(1);
     assert_eq!(other.ok(&["lookup", "0424-111.22.33"])[0]["customer"]["first_name"], "Luis");
     assert_eq!(other.ok(&["lookup", "carla@correo.com"])[0]["customer"]["first_name"], "Carla");
 }

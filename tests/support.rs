@@ -1,6 +1,7 @@
 //! Shared helpers for the end-to-end tests: locating the workspace's binaries (building them
 //! when missing) and running them on a throw-away store.
 
+pub mod app;
 pub mod webdriver;
 
 use std::io::{BufRead, BufReader};

@@ -109,6 +109,24 @@ impl Display {
     }
 }
 
+impl Display {
+    /// Saves a PNG of the whole display (the app's window fills it) to `path`, taken by the X
+    /// server rather than WebKitWebDriver, whose screenshot hangs on some dialogs under Xvfb.
+    pub fn screenshot(&self, path: &Path) {
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir).expect("screenshot dir");
+        }
+        // Let the last change paint before the picture is taken.
+        std::thread::sleep(Duration::from_millis(300));
+        let status = Command::new("import")
+            .args(["-display", &format!(":{}", self.number), "-window", "root"])
+            .arg(path)
+            .status()
+            .expect("run ImageMagick's import (the test command installs it)");
+        assert!(status.success(), "screenshot of display :{} failed", self.number);
+    }
+}
+
 impl Drop for Display {
     fn drop(&mut self) {
         let group = format!("-{}", self.driver.id());

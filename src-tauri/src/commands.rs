@@ -9,7 +9,8 @@ use chrono::Utc;
 use pos_core::error::ErrorCode;
 use pos_core::sale::{parse_amount_minor, PaymentMethod, SaleInput, SaleLine};
 use pos_core::{
-    validate_customer as check_customer, Customer, CustomerInput, FieldError, Lang, Preferences, Sale, ValidationErrors,
+    validate_customer as check_customer, Action, Customer, CustomerInput, FieldError, Lang, Preferences, Sale,
+    ValidationErrors,
 };
 use pos_store::{FindOrCreate, MatchedBy, OutboxEntry, Page, SaleCustomer, SalesSummary};
 use pos_sync::{lock, SyncClient};
@@ -25,6 +26,8 @@ pub struct AppInfo {
     settings: Settings,
     registered: bool,
     device_id: Uuid,
+    /// This terminal's branch, once registered.
+    branch_id: Option<Uuid>,
     /// Milliseconds from process start to the search box taking input, once the window said so.
     interactive_ms: Option<u64>,
     status: SyncStatus,
@@ -37,6 +40,7 @@ pub async fn app_info(state: State<'_, AppState>) -> CmdResult<AppInfo> {
         settings: state.settings(),
         registered: settings::credential(&state.data_dir).is_some(),
         device_id: store.identity().device_id,
+        branch_id: store.identity().branch_id,
         interactive_ms: *state.interactive_ms.lock().expect("lock"),
         status: state.worker.status(&store)?,
     })
@@ -68,6 +72,7 @@ pub struct Hit {
 
 #[tauri::command]
 pub async fn quick_lookup(state: State<'_, AppState>, q: String, limit: Option<usize>) -> CmdResult<Vec<Hit>> {
+    state.sessions.require(Action::LookUp)?;
     let hits = lock(&state.store).quick_lookup(&q, limit.unwrap_or(20).min(100))?;
     Ok(hits
         .into_iter()
@@ -100,6 +105,7 @@ pub struct CustomerCard {
 
 #[tauri::command]
 pub async fn customer_card(state: State<'_, AppState>, id: Uuid) -> CmdResult<CustomerCard> {
+    state.sessions.require(Action::LookUp)?;
     let store = lock(&state.store);
     let customer = store.resolve_customer(id)?.ok_or(pos_store::StoreError::NotFound(id))?;
     Ok(CustomerCard {
@@ -127,6 +133,7 @@ pub async fn validate_customer(input: CustomerInput) -> CmdResult<Validation> {
 
 #[tauri::command]
 pub async fn create_customer(app: AppHandle, state: State<'_, AppState>, input: CustomerInput) -> CmdResult<Customer> {
+    state.sessions.require(Action::Capture)?;
     let customer = lock(&state.store).create_customer(&input)?;
     state.changed(&app);
     Ok(customer)
@@ -143,8 +150,15 @@ pub async fn update_customer(
     rejected_change: Option<Uuid>,
 ) -> CmdResult<Customer> {
     let customer = match rejected_change {
-        None => lock(&state.store).update_customer(id, &input)?,
-        Some(change_id) => lock(&state.store).fix_rejected_customer(change_id, &input)?,
+        None => {
+            state.sessions.require(Action::EditCustomer)?;
+            lock(&state.store).update_customer(id, &input)?
+        }
+        // Whoever captures may fix what they captured.
+        Some(change_id) => {
+            state.sessions.require(Action::Capture)?;
+            lock(&state.store).fix_rejected_customer(change_id, &input)?
+        }
     };
     state.changed(&app);
     Ok(customer)
@@ -199,6 +213,7 @@ pub struct CheckoutDone {
 
 #[tauri::command]
 pub async fn checkout(app: AppHandle, state: State<'_, AppState>, request: CheckoutRequest) -> CmdResult<CheckoutDone> {
+    state.sessions.require(Action::Capture)?;
     let mut errors = ValidationErrors::default();
     let lines: Vec<SaleLine> = request.lines.iter().enumerate().filter_map(|(i, l)| l.parse(i, &mut errors)).collect();
     let total_minor = match request.total.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
@@ -236,11 +251,13 @@ pub async fn sync_now(state: State<'_, AppState>) -> CmdResult<()> {
 
 #[tauri::command]
 pub async fn rejected_changes(state: State<'_, AppState>) -> CmdResult<Vec<OutboxEntry>> {
+    state.sessions.require(Action::Capture)?;
     Ok(lock(&state.store).rejected_changes()?)
 }
 
 #[tauri::command]
 pub async fn discard_rejected(app: AppHandle, state: State<'_, AppState>, change_id: Uuid) -> CmdResult<bool> {
+    state.sessions.require(Action::Capture)?;
     let discarded = lock(&state.store).discard_rejected(change_id)?;
     state.changed(&app);
     Ok(discarded)
@@ -254,9 +271,10 @@ pub async fn save_settings(
     terminal_name: String,
     language: Lang,
 ) -> CmdResult<Settings> {
+    state.sessions.require(Action::ConfigureTerminal)?;
     let name = terminal_name.trim();
     if name.is_empty() {
-        return Err(AppError::Setting {
+        return Err(AppError::Field {
             field: "terminal_name",
             en: "Give this terminal a name",
             es: "Dele un nombre a esta caja",
@@ -277,6 +295,11 @@ pub async fn register_terminal(
     code: String,
     terminal_name: String,
 ) -> CmdResult<Settings> {
+    // A new terminal registers with nobody signed in (the one-time code is the permission); a
+    // registered one changes server only by a manager's hand.
+    if state.settings().server_url.is_some() {
+        state.sessions.require(Action::ConfigureTerminal)?;
+    }
     crate::register(&app, &state, &server_url, &code, &terminal_name).await
 }
 

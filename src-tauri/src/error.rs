@@ -13,10 +13,17 @@ pub enum AppError {
     Store(#[from] StoreError),
     #[error(transparent)]
     Sync(#[from] SyncError),
-    /// A setting the person typed that cannot be used, named by field, explained in both
-    /// languages like the domain's field errors.
-    #[error("invalid setting {field}: {en}")]
-    Setting { field: &'static str, en: &'static str, es: &'static str },
+    /// Something the person typed that cannot be used (a setting, a sign-in), named by field and
+    /// explained in both languages like the domain's field errors.
+    #[error("invalid {field}: {en}")]
+    Field { field: &'static str, en: &'static str, es: &'static str },
+    #[error("nobody is signed in")]
+    SignedOut,
+    #[error("the signed-in user's role may not do this")]
+    Forbidden,
+    /// The user signed in while the server was out of reach; this needs a server session.
+    #[error("signed in offline: sign in again with the server reachable")]
+    SessionOffline,
     #[error("settings could not be saved: {0}")]
     Settings(String),
     #[error("the device credential could not be stored: {0}")]
@@ -49,7 +56,17 @@ impl Serialize for AppError {
                 }
                 m.end()
             }
-            Self::Setting { field, en, es } => {
+            Self::SignedOut | Self::Forbidden | Self::SessionOffline => {
+                let mut m = s.serialize_map(None)?;
+                let kind = match self {
+                    Self::SignedOut => "signed_out",
+                    Self::Forbidden => "forbidden",
+                    _ => "session_offline",
+                };
+                m.serialize_entry("kind", kind)?;
+                m.end()
+            }
+            Self::Field { field, en, es } => {
                 let mut m = s.serialize_map(None)?;
                 m.serialize_entry("kind", "invalid")?;
                 let error = serde_json::json!({ "field": field, "code": "invalid", "message": en, "message_es": es });

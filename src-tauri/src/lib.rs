@@ -6,8 +6,10 @@
 //! `--server URL --registration-code CODE [--terminal-name NAME]` registers at start when the
 //! terminal is not registered yet; `--lang es|en` sets the language.
 
+mod back_office;
 mod commands;
 mod error;
+mod session;
 mod settings;
 mod worker;
 
@@ -28,6 +30,7 @@ use worker::SyncWorker;
 pub struct AppState {
     store: Arc<Mutex<Store>>,
     worker: SyncWorker,
+    sessions: session::Sessions,
     settings: Mutex<Settings>,
     data_dir: PathBuf,
     launched: Instant,
@@ -120,6 +123,7 @@ fn setup(app: &mut tauri::App, options: LaunchOptions, launched: Instant) -> Res
     app.manage(AppState {
         store,
         worker,
+        sessions: session::Sessions::default(),
         settings: Mutex::new(settings),
         data_dir,
         launched,
@@ -166,6 +170,17 @@ pub fn run() {
             commands::discard_rejected,
             commands::save_settings,
             commands::register_terminal,
+            back_office::session_info,
+            back_office::sign_in,
+            back_office::sign_out,
+            back_office::set_language,
+            back_office::list_customers,
+            back_office::set_customers_active,
+            back_office::save_preferences,
+            back_office::customer_stats,
+            back_office::review_items,
+            back_office::dismiss_review_item,
+            back_office::merge_customers,
         ])
         .run(tauri::generate_context!())
         .expect("the desktop app failed to start");

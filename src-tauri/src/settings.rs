@@ -44,7 +44,7 @@ pub fn server_url(raw: &str) -> Result<String, AppError> {
     let valid = (url.starts_with("http://") || url.starts_with("https://"))
         && url.split("://").nth(1).is_some_and(|rest| !rest.is_empty() && !rest.contains(char::is_whitespace));
     if !valid {
-        return Err(AppError::Setting {
+        return Err(AppError::Field {
             field: "server_url",
             en: "Enter the server address, e.g. http://192.168.1.10:8080",
             es: "Escriba la dirección del servidor, p. ej. http://192.168.1.10:8080",
@@ -85,7 +85,7 @@ mod tests {
     fn server_url_needs_a_scheme_and_a_host() {
         assert_eq!(server_url(" http://10.0.0.5:8080/ ").unwrap(), "http://10.0.0.5:8080");
         for bad in ["", "10.0.0.5:8080", "http://", "ftp://x", "http://a b"] {
-            assert!(matches!(server_url(bad), Err(AppError::Setting { field: "server_url", .. })), "{bad:?}");
+            assert!(matches!(server_url(bad), Err(AppError::Field { field: "server_url", .. })), "{bad:?}");
         }
     }
 

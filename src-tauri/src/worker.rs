@@ -38,6 +38,8 @@ pub struct SyncStatus {
     pub pending: u64,
     pub rejected: u64,
     pub last_sync: Option<DateTime<Utc>>,
+    /// When a round last brought changes from the server: screens showing lists re-read then.
+    pub pulled_at: Option<DateTime<Utc>>,
 }
 
 /// The handle commands use to read the status and to wake the worker.
@@ -46,6 +48,7 @@ pub struct SyncWorker {
     wake: Arc<Notify>,
     connection: Arc<Mutex<Connection>>,
     client: Arc<Mutex<Option<SyncClient>>>,
+    pulled_at: Arc<Mutex<Option<DateTime<Utc>>>>,
 }
 
 impl SyncWorker {
@@ -56,6 +59,7 @@ impl SyncWorker {
             wake: Arc::new(Notify::new()),
             connection: Arc::new(Mutex::new(initial)),
             client: Arc::new(Mutex::new(client)),
+            pulled_at: Arc::new(Mutex::new(None)),
         };
         let handle = worker.clone();
         tauri::async_runtime::spawn(async move { handle.run(app, store).await });
@@ -80,6 +84,7 @@ impl SyncWorker {
             pending: store.pending_count()?,
             rejected: store.rejected_count()?,
             last_sync: store.last_synced()?,
+            pulled_at: *self.pulled_at.lock().expect("status lock"),
         })
     }
 
@@ -103,8 +108,11 @@ impl SyncWorker {
                 Some(client) => {
                     let result = pos_sync::sync_once(&store, &client, &owner).await;
                     let (connection, wait) = match &result {
-                        Ok(_) => {
+                        Ok(report) => {
                             failures = 0;
+                            if report.pulled > 0 || report.merged > 0 {
+                                *self.pulled_at.lock().expect("status lock") = Some(Utc::now());
+                            }
                             (Connection::Online, ONLINE_INTERVAL)
                         }
                         Err(SyncError::Busy) => (*self.connection.lock().expect("status lock"), ONLINE_INTERVAL),

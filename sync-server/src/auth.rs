@@ -4,8 +4,6 @@
 
 use crate::error::AppError;
 use crate::AppState;
-use argon2::password_hash::{rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
-use argon2::Argon2;
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
@@ -21,41 +19,15 @@ pub const AUDIENCE: &str = "pos-api";
 pub const ACCESS_TTL_SECS: i64 = 15 * 60;
 pub const REFRESH_TTL_DAYS: i64 = 30;
 
-/// Roles, each allowed what the one before it is and more.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Role {
-    Cashier,
-    Manager,
-    Admin,
-}
+pub use pos_core::Role;
 
-impl Role {
-    pub fn parse(s: &str) -> Option<Role> {
-        match s {
-            "cashier" => Some(Role::Cashier),
-            "manager" => Some(Role::Manager),
-            "admin" => Some(Role::Admin),
-            _ => None,
-        }
-    }
+pub use pos_core::password::verify_password;
 
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Role::Cashier => "cashier",
-            Role::Manager => "manager",
-            Role::Admin => "admin",
-        }
-    }
-}
-
+/// The argon2id hash of `password` with a fresh random salt.
 pub fn hash_password(password: &str) -> String {
-    let salt = SaltString::generate(&mut OsRng);
-    Argon2::default().hash_password(password.as_bytes(), &salt).expect("argon2id hashing").to_string()
-}
-
-pub fn verify_password(password: &str, hash: &str) -> bool {
-    PasswordHash::new(hash).is_ok_and(|parsed| Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok())
+    let mut salt = [0u8; 16];
+    getrandom::fill(&mut salt).expect("system randomness");
+    pos_core::password::hash_password(password, salt)
 }
 
 /// SHA-256 hex of a high-entropy secret (refresh tokens, device secrets, registration codes):

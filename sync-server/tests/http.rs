@@ -62,6 +62,27 @@ async fn sign_in_refresh_and_reuse_detection() {
 }
 
 #[tokio::test]
+async fn me_names_the_signed_in_user_and_what_the_role_may_do() {
+    for b in common::backends().await {
+        let s = &b.state;
+        let username = format!("cajera-{}", Uuid::now_v7());
+        let id = create_user(s, b.org, &username, "clave-segura", Role::Cashier).await.unwrap();
+        let (_, pair) =
+            call(s, "POST", "/api/token/", None, Some(json!({"username": username, "password": "clave-segura"}))).await;
+        let bearer = format!("Bearer {}", pair["access"].as_str().unwrap());
+        let (status, me) = call(s, "GET", "/api/v1/me", Some(&bearer), None).await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(me["id"], id.to_string());
+        assert_eq!(me["username"], username);
+        assert_eq!(me["organization_id"], b.org.to_string());
+        assert_eq!(me["role"], "cashier");
+        assert_eq!(me["actions"], json!(["look_up", "capture"]));
+        let (status, _) = call(s, "GET", "/api/v1/me", None, None).await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED);
+    }
+}
+
+#[tokio::test]
 async fn sync_needs_a_registered_terminal_of_the_organisation() {
     for b in common::backends().await {
         let s = &b.state;

@@ -34,6 +34,7 @@ async fn the_document_lists_every_endpoint_with_its_errors() {
         ("post", "/api/token/"),
         ("post", "/api/token/refresh/"),
         ("post", "/api/v1/devices/register"),
+        ("get", "/api/v1/me"),
         ("post", "/api/v1/sync/push"),
         ("get", "/api/v1/sync/pull"),
         ("get", "/healthz"),

@@ -10,11 +10,14 @@ interface Props {
   lang: Lang;
   id: string;
   onClose: () => void;
-  onAttach: (c: Attached) => void;
-  onEdit: (id: string) => void;
+  /** Absent where there is no sale to attach to (the manager's customer list). */
+  onAttach?: (c: Attached) => void;
+  /** Absent when the user's role may not edit. */
+  onEdit?: (id: string) => void;
+  onEditPreferences?: (id: string) => void;
 }
 
-export function CustomerCardView({ t, lang, id, onClose, onAttach, onEdit }: Props) {
+export function CustomerCardView({ t, lang, id, onClose, onAttach, onEdit, onEditPreferences }: Props) {
   const [card, setCard] = useState<CustomerCard | null>(null);
   useEffect(() => {
     api.customerCard(id).then(setCard);
@@ -62,14 +65,23 @@ export function CustomerCardView({ t, lang, id, onClose, onAttach, onEdit }: Pro
             <h3>{t("card.preferences")}</h3>
             <dl>
               <dt>{t("card.channels")}</dt>
-              <dd>{p.channels.join(", ")}</dd>
+              <dd id="card-channels">{p.channels.map((ch) => t(`channel.${ch}`)).join(", ")}</dd>
               <dt>{t("card.notifications")}</dt>
-              <dd>{p.notification_types.join(", ")}</dd>
+              <dd>{p.notification_types.map((n) => t(`notif.${n}`)).join(", ")}</dd>
               <dt>{t("card.contactWindow")}</dt>
-              <dd>{p.contact_window ? `${p.contact_window.start}–${p.contact_window.end}` : t("card.anytime")}</dd>
+              <dd id="card-window">
+                {p.contact_window
+                  ? `${p.contact_window.start.slice(0, 5)}–${p.contact_window.end.slice(0, 5)} (${p.contact_window.time_zone})`
+                  : t("card.anytime")}
+              </dd>
               <dt>{t("card.language")}</dt>
-              <dd>{p.language.toUpperCase()}</dd>
+              <dd>{t(`lang.${p.language}`)}</dd>
             </dl>
+            {onEditPreferences && (
+              <button type="button" id="edit-preferences" onClick={() => onEditPreferences(c.id)}>
+                {t("prefs.edit")}
+              </button>
+            )}
           </div>
         </div>
         <h3>{t("card.history")}</h3>
@@ -92,12 +104,16 @@ export function CustomerCardView({ t, lang, id, onClose, onAttach, onEdit }: Pro
           <button type="button" onClick={onClose}>
             {t("card.close")}
           </button>
-          <button type="button" onClick={() => onEdit(c.id)}>
-            {t("card.edit")}
-          </button>
-          <button class="primary" type="button" onClick={() => onAttach(c)}>
-            {t("card.attach")}
-          </button>
+          {onEdit && (
+            <button type="button" onClick={() => onEdit(c.id)}>
+              {t("card.edit")}
+            </button>
+          )}
+          {onAttach && (
+            <button class="primary" type="button" onClick={() => onAttach(c)}>
+              {t("card.attach")}
+            </button>
+          )}
         </div>
       </div>
     </div>

@@ -9,7 +9,6 @@ interface Props {
   status: SyncStatus | null;
   terminalName: string;
   onRejected: () => void;
-  onSettings: () => void;
 }
 
 /** "hace 5 s" / "5 s ago", refreshed every few seconds. */
@@ -28,7 +27,7 @@ function useRelative(lang: Lang, iso: string | null): string | null {
   return rtf.format(Math.round(seconds / 3600), "hour");
 }
 
-export function StatusBar({ t, lang, status, terminalName, onRejected, onSettings }: Props) {
+export function StatusBar({ t, lang, status, terminalName, onRejected }: Props) {
   const when = useRelative(lang, status?.last_sync ?? null);
   if (!status) return <footer class="status" />;
   return (
@@ -51,9 +50,6 @@ export function StatusBar({ t, lang, status, terminalName, onRejected, onSetting
       <span class="muted">{terminalName}</span>
       <button class="link" type="button" onClick={() => api.syncNow()}>
         {t("status.syncNow")}
-      </button>
-      <button class="link" id="open-settings" type="button" onClick={onSettings}>
-        {t("settings.title")}
       </button>
     </footer>
   );

@@ -19,7 +19,29 @@ export type AppError =
   | { kind: "offline" }
   | { kind: "unauthorized" }
   | { kind: "refused"; status: number; message: string }
+  | { kind: "signed_out" }
+  | { kind: "forbidden" }
+  | { kind: "session_offline" }
   | { kind: "internal" };
+
+export type Role = "cashier" | "manager" | "admin";
+export type Action =
+  | "look_up"
+  | "capture"
+  | "edit_customer"
+  | "edit_preferences"
+  | "bulk_actions"
+  | "see_stats"
+  | "review_duplicates"
+  | "configure_terminal";
+
+export interface SessionInfo {
+  user_id: string;
+  username: string;
+  role: Role;
+  actions: Action[];
+  offline: boolean;
+}
 
 export interface Settings {
   server_url: string | null;
@@ -34,12 +56,15 @@ export interface SyncStatus {
   pending: number;
   rejected: number;
   last_sync: string | null;
+  /** When a sync round last brought changes: lists re-read then. */
+  pulled_at: string | null;
 }
 
 export interface AppInfo {
   settings: Settings;
   registered: boolean;
   device_id: string;
+  branch_id: string | null;
   interactive_ms: number | null;
   status: SyncStatus;
 }
@@ -49,6 +74,7 @@ export type MatchedBy = { kind: "exact"; key: KeyKind } | { kind: "prefix"; key:
 
 export interface Customer {
   id: string;
+  branch_id: string | null;
   first_name: string;
   surname: string;
   phone: string | null;
@@ -87,11 +113,79 @@ export interface CustomerInput {
   notes?: string;
 }
 
+export const CHANNELS = ["email", "sms", "whatsapp", "phone_call"] as const;
+export const NOTIFICATION_TYPES = [
+  "purchase_confirmation",
+  "payment_reminder",
+  "event_reminder",
+  "promotional",
+  "system_update",
+] as const;
+export type Channel = (typeof CHANNELS)[number];
+export type NotificationType = (typeof NOTIFICATION_TYPES)[number];
+
 export interface Preferences {
-  channels: string[];
-  notification_types: string[];
-  contact_window: { start: string; end: string } | null;
+  channels: Channel[];
+  notification_types: NotificationType[];
+  contact_window: { start: string; end: string; time_zone: string } | null;
   language: Lang;
+}
+
+/** Preferences as the editor sends them: the contact window as typed. */
+export type PreferencesInput = Omit<Preferences, "contact_window"> & {
+  contact_window: { start: string; end: string; time_zone: string } | null;
+};
+
+export type Source = "POS" | "Manual" | "Lead" | "Booking" | "AreaCustomer" | "Import" | "Webhook";
+export type Ordering = "-created_at" | "created_at" | "surname" | "first_name" | "-updated_at" | "-last_activity";
+
+export interface CustomerQuery {
+  search?: string | null;
+  is_active?: boolean | null;
+  source?: Source | null;
+  city?: string | null;
+  ordering?: Ordering;
+  page: number;
+  page_size: number;
+}
+
+export interface Page<T> {
+  count: number;
+  page: number;
+  page_size: number;
+  results: T[];
+}
+
+export interface Stats {
+  total: number;
+  active: number;
+  inactive: number;
+  by_source: { key: string | null; count: number }[];
+  by_branch: { key: string | null; count: number }[];
+  new_per_day: { day: string; count: number }[];
+}
+
+export interface ReviewSide {
+  id: string;
+  name: string;
+  surname: string;
+  phone: string | null;
+  email: string | null;
+  identification: string | null;
+  passport_number: string | null;
+  city: string | null;
+  source: string;
+  is_active: boolean;
+  created_at: string;
+  purchase_count: number;
+}
+
+export interface ReviewItem {
+  id: string;
+  match_key: string;
+  created_at: string;
+  a: ReviewSide;
+  b: ReviewSide;
 }
 
 export interface SaleLine {
@@ -179,6 +273,19 @@ export const api = {
     invoke<Settings>("save_settings", { terminalName, language }),
   registerTerminal: (serverUrl: string, code: string, terminalName: string) =>
     invoke<Settings>("register_terminal", { serverUrl, code, terminalName }),
+  sessionInfo: () => invoke<SessionInfo | null>("session_info"),
+  signIn: (username: string, password: string) => invoke<SessionInfo>("sign_in", { username, password }),
+  signOut: () => invoke<void>("sign_out"),
+  setLanguage: (language: Lang) => invoke<Lang>("set_language", { language }),
+  listCustomers: (query: CustomerQuery) => invoke<Page<Customer>>("list_customers", { query }),
+  setCustomersActive: (ids: string[], active: boolean) => invoke<number>("set_customers_active", { ids, active }),
+  savePreferences: (customerId: string, preferences: PreferencesInput) =>
+    invoke<Preferences>("save_preferences", { customerId, preferences }),
+  customerStats: (days = 30) => invoke<Stats>("customer_stats", { days }),
+  reviewItems: () => invoke<ReviewItem[]>("review_items"),
+  dismissReviewItem: (id: string) => invoke<void>("dismiss_review_item", { id }),
+  mergeCustomers: (survivor: string, loser: string) =>
+    invoke<{ survivor: ReviewSide; sales_repointed: number }>("merge_customers", { survivor, loser }),
   onSyncStatus: (f: (s: SyncStatus) => void): Promise<UnlistenFn> =>
     listen<SyncStatus>("sync-status", (e) => f(e.payload)),
 };

@@ -1,6 +1,6 @@
 // Every string of the window in Spanish and English, and locale-aware number, money and date
 // formatting. The language is a setting and switches at run time.
-import type { Lang } from "./api";
+import type { AppError, Lang } from "./api";
 
 const es = {
   "app.title": "Clientes",
@@ -96,10 +96,116 @@ const es = {
   "settings.save": "Guardar",
   "error.offline": "El servidor no responde",
   "error.internal": "Algo salió mal; inténtelo de nuevo",
-  "error.unauthorized": "El servidor rechazó esta caja",
+  "error.unauthorized": "El servidor rechazó la credencial: inicie sesión de nuevo",
+  "nav.counter": "Caja",
+  "nav.customers": "Clientes",
+  "nav.review": "Duplicados",
+  "nav.stats": "Estadísticas",
+  "nav.settings": "Configuración",
+  "session.signOut": "Cerrar sesión",
+  "session.offline": "sesión sin conexión",
+  "role.cashier": "Cajero",
+  "role.manager": "Gerente",
+  "role.admin": "Administrador",
+  "signin.title": "Iniciar sesión",
+  "signin.username": "Usuario",
+  "signin.password": "Contraseña",
+  "signin.submit": "Entrar",
+  "signin.terminal": "Caja: {name}",
+  "signin.offlineNote": "Sin conexión con el servidor: puede entrar si ya inició sesión en esta caja en los últimos 14 días.",
+  "setup.title": "Configurar esta caja",
+  "setup.intro": "Escriba la dirección del servidor y el código de registro que le dio el administrador.",
+  "customers.search": "Buscar por nombre o identificador",
+  "customers.status": "Estado",
+  "customers.all": "Todos",
+  "customers.active": "Activos",
+  "customers.inactive": "Inactivos",
+  "customers.source": "Origen",
+  "customers.anySource": "Cualquier origen",
+  "customers.city": "Ciudad",
+  "customers.ordering": "Orden",
+  "customers.count": "{n} clientes",
+  "customers.selected": "{n} seleccionados",
+  "customers.selectPage": "Seleccionar toda la página",
+  "customers.select": "Seleccionar {name}",
+  "customers.activate": "Activar",
+  "customers.deactivate": "Desactivar",
+  "customers.activated": "{n} clientes activados",
+  "customers.deactivated": "{n} clientes desactivados",
+  "customers.prev": "Anterior",
+  "customers.next": "Siguiente",
+  "customers.page": "Página {page} de {pages}",
+  "customers.name": "Nombre",
+  "customers.identifiers": "Identificación y contacto",
+  "customers.created": "Alta",
+  "customers.state": "Estado",
+  "customers.isActive": "activo",
+  "order.-created_at": "Más recientes",
+  "order.created_at": "Más antiguos",
+  "order.surname": "Apellido",
+  "order.first_name": "Nombre",
+  "order.-updated_at": "Modificados hace poco",
+  "order.-last_activity": "Actividad reciente",
+  "source.POS": "Caja (POS)",
+  "source.Manual": "Manual",
+  "source.Lead": "Prospecto",
+  "source.Booking": "Reserva",
+  "source.AreaCustomer": "Cliente de zona",
+  "source.Import": "Importado",
+  "source.Webhook": "Webhook",
+  "prefs.title": "Preferencias de comunicación",
+  "prefs.edit": "Editar preferencias",
+  "prefs.channels": "Canales",
+  "prefs.types": "Tipos de aviso",
+  "prefs.window": "Horario de contacto",
+  "prefs.anytime": "A cualquier hora",
+  "prefs.between": "Solo en un horario",
+  "prefs.start": "Desde",
+  "prefs.end": "Hasta",
+  "prefs.timeZone": "Zona horaria",
+  "prefs.language": "Idioma de los mensajes",
+  "prefs.saved": "Preferencias guardadas",
+  "channel.email": "Correo",
+  "channel.sms": "SMS",
+  "channel.whatsapp": "WhatsApp",
+  "channel.phone_call": "Llamada",
+  "notif.purchase_confirmation": "Confirmación de compra",
+  "notif.payment_reminder": "Recordatorio de pago",
+  "notif.event_reminder": "Recordatorio de evento",
+  "notif.promotional": "Promociones",
+  "notif.system_update": "Avisos del sistema",
+  "lang.es": "Español",
+  "lang.en": "Inglés",
+  "stats.title": "Estadísticas de clientes",
+  "stats.total": "Clientes",
+  "stats.active": "Activos",
+  "stats.inactive": "Inactivos",
+  "stats.bySource": "Por origen",
+  "stats.byBranch": "Por sucursal",
+  "stats.thisBranch": "esta sucursal",
+  "stats.noBranch": "sin sucursal",
+  "stats.branch": "sucursal {id}",
+  "stats.perDay": "Clientes nuevos por día, últimos {n} días",
+  "stats.chartLabel": "Gráfico de clientes nuevos por día",
+  "stats.newOn": "{date}: {n} nuevos",
+  "review.title": "Posibles duplicados",
+  "review.none": "No hay duplicados por revisar",
+  "review.shared": "Comparten {key}",
+  "review.keep": "Conservar este",
+  "review.merge": "Unir en el elegido",
+  "review.dismiss": "Son personas distintas",
+  "review.merged": "Unidos: {name} conserva las compras de ambos",
+  "review.dismissed": "Marcados como personas distintas",
+  "review.since": "Cliente desde {date}",
+  "review.needsServer": "Revisar duplicados necesita el servidor, y usted inició sesión sin conexión. Confirme su contraseña para conectarse.",
+  "review.connect": "Conectar",
+  "review.refresh": "Actualizar",
+  "settings.saved": "Configuración guardada",
+  "error.forbidden": "Su rol no permite esta acción",
+  "error.signedOut": "Su sesión terminó: inicie sesión de nuevo",
 };
 
-type Key = keyof typeof es;
+export type Key = keyof typeof es;
 
 const en: Record<Key, string> = {
   "app.title": "Customers",
@@ -195,7 +301,113 @@ const en: Record<Key, string> = {
   "settings.save": "Save",
   "error.offline": "The server does not answer",
   "error.internal": "Something went wrong; please try again",
-  "error.unauthorized": "The server refused this terminal",
+  "error.unauthorized": "The server refused the credential: sign in again",
+  "nav.counter": "Counter",
+  "nav.customers": "Customers",
+  "nav.review": "Duplicates",
+  "nav.stats": "Statistics",
+  "nav.settings": "Settings",
+  "session.signOut": "Sign out",
+  "session.offline": "offline session",
+  "role.cashier": "Cashier",
+  "role.manager": "Manager",
+  "role.admin": "Administrator",
+  "signin.title": "Sign in",
+  "signin.username": "Username",
+  "signin.password": "Password",
+  "signin.submit": "Sign in",
+  "signin.terminal": "Terminal: {name}",
+  "signin.offlineNote": "No connection to the server: you can sign in if you signed in at this terminal in the last 14 days.",
+  "setup.title": "Set up this terminal",
+  "setup.intro": "Enter the server address and the registration code your administrator gave you.",
+  "customers.search": "Search by name or identifier",
+  "customers.status": "Status",
+  "customers.all": "All",
+  "customers.active": "Active",
+  "customers.inactive": "Inactive",
+  "customers.source": "Source",
+  "customers.anySource": "Any source",
+  "customers.city": "City",
+  "customers.ordering": "Sort by",
+  "customers.count": "{n} customers",
+  "customers.selected": "{n} selected",
+  "customers.selectPage": "Select the whole page",
+  "customers.select": "Select {name}",
+  "customers.activate": "Activate",
+  "customers.deactivate": "Deactivate",
+  "customers.activated": "{n} customers activated",
+  "customers.deactivated": "{n} customers deactivated",
+  "customers.prev": "Previous",
+  "customers.next": "Next",
+  "customers.page": "Page {page} of {pages}",
+  "customers.name": "Name",
+  "customers.identifiers": "ID and contact",
+  "customers.created": "Created",
+  "customers.state": "Status",
+  "customers.isActive": "active",
+  "order.-created_at": "Newest first",
+  "order.created_at": "Oldest first",
+  "order.surname": "Surname",
+  "order.first_name": "First name",
+  "order.-updated_at": "Recently changed",
+  "order.-last_activity": "Recent activity",
+  "source.POS": "Counter (POS)",
+  "source.Manual": "Manual",
+  "source.Lead": "Lead",
+  "source.Booking": "Booking",
+  "source.AreaCustomer": "Area customer",
+  "source.Import": "Imported",
+  "source.Webhook": "Webhook",
+  "prefs.title": "Communication preferences",
+  "prefs.edit": "Edit preferences",
+  "prefs.channels": "Channels",
+  "prefs.types": "Notification types",
+  "prefs.window": "Contact window",
+  "prefs.anytime": "Any time",
+  "prefs.between": "Only at certain hours",
+  "prefs.start": "From",
+  "prefs.end": "To",
+  "prefs.timeZone": "Time zone",
+  "prefs.language": "Message language",
+  "prefs.saved": "Preferences saved",
+  "channel.email": "Email",
+  "channel.sms": "SMS",
+  "channel.whatsapp": "WhatsApp",
+  "channel.phone_call": "Phone call",
+  "notif.purchase_confirmation": "Purchase confirmation",
+  "notif.payment_reminder": "Payment reminder",
+  "notif.event_reminder": "Event reminder",
+  "notif.promotional": "Promotions",
+  "notif.system_update": "System updates",
+  "lang.es": "Spanish",
+  "lang.en": "English",
+  "stats.title": "Customer statistics",
+  "stats.total": "Customers",
+  "stats.active": "Active",
+  "stats.inactive": "Inactive",
+  "stats.bySource": "By source",
+  "stats.byBranch": "By branch",
+  "stats.thisBranch": "this branch",
+  "stats.noBranch": "no branch",
+  "stats.branch": "branch {id}",
+  "stats.perDay": "New customers per day, last {n} days",
+  "stats.chartLabel": "Chart of new customers per day",
+  "stats.newOn": "{date}: {n} new",
+  "review.title": "Suspected duplicates",
+  "review.none": "No suspected duplicates to review",
+  "review.shared": "Both have the same {key}",
+  "review.keep": "Keep this one",
+  "review.merge": "Merge into the chosen one",
+  "review.dismiss": "They are different people",
+  "review.merged": "Merged: {name} keeps both purchase histories",
+  "review.dismissed": "Marked as different people",
+  "review.since": "Customer since {date}",
+  "review.needsServer": "Reviewing duplicates needs the server, and you signed in offline. Confirm your password to connect.",
+  "review.connect": "Connect",
+  "review.refresh": "Refresh",
+  "settings.saved": "Settings saved",
+  "error.forbidden": "Your role does not allow this",
+  "error.signedOut": "Your session ended: sign in again",
 };
 
 const dictionaries: Record<Lang, Record<Key, string>> = { es, en };
@@ -224,6 +436,40 @@ export function dateTime(lang: Lang, iso: string): string {
   return new Intl.DateTimeFormat(locales[lang], { dateStyle: "medium", timeStyle: "short" }).format(new Date(iso));
 }
 
+export function number(lang: Lang, n: number): string {
+  return new Intl.NumberFormat(locales[lang]).format(n);
+}
+
+/** A calendar day (`2026-11-21`) in the locale, short: `21 nov` / `Nov 21`. */
+export function day(lang: Lang, isoDay: string): string {
+  return new Intl.DateTimeFormat(locales[lang], { day: "numeric", month: "short", timeZone: "UTC" }).format(
+    new Date(`${isoDay}T00:00:00Z`),
+  );
+}
+
 export function date(lang: Lang, iso: string): string {
   return new Intl.DateTimeFormat(locales[lang], { dateStyle: "medium" }).format(new Date(iso));
+}
+
+/** What went wrong, in words, for a failure that is not about one field. */
+export function problem(t: T, lang: Lang, e: unknown): string {
+  const err = e as AppError;
+  switch (err?.kind) {
+    case "invalid":
+      return err.errors.map((f) => (lang === "es" ? f.message_es : f.message)).join(" · ");
+    case "offline":
+      return t("error.offline");
+    case "unauthorized":
+      return t("error.unauthorized");
+    case "forbidden":
+      return t("error.forbidden");
+    case "signed_out":
+      return t("error.signedOut");
+    case "session_offline":
+      return t("review.needsServer");
+    case "refused":
+      return err.message;
+    default:
+      return t("error.internal");
+  }
 }

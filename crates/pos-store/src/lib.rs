@@ -14,6 +14,7 @@ mod rows;
 mod sales;
 mod stats;
 mod sync;
+mod users;
 
 pub use customers::{FindOrCreate, PreferencesUpdate};
 pub use error::{DuplicateKey, StoreError};
@@ -22,6 +23,7 @@ pub use outbox::OutboxEntry;
 pub use sales::{CurrencyTotal, SaleCustomer, SalesSummary};
 pub use stats::{CountBy, DailyCount, Stats};
 pub use sync::PushApplied;
+pub use users::KnownUser;
 
 use chrono::{DateTime, SubsecRound, Utc};
 use pos_core::hlc::node_of;

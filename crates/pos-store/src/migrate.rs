@@ -4,7 +4,10 @@
 use crate::{Result, StoreError};
 use rusqlite::Connection;
 
-const MIGRATIONS: &[&str] = &[include_str!("../../../migrations/terminal/0001_init.sql")];
+const MIGRATIONS: &[&str] = &[
+    include_str!("../../../migrations/terminal/0001_init.sql"),
+    include_str!("../../../migrations/terminal/0002_known_users.sql"),
+];
 
 /// Applies every migration newer than the file's `user_version`, each in its own transaction.
 pub fn apply(conn: &mut Connection) -> Result<()> {

@@ -7,6 +7,10 @@
 //! The store is shared behind a mutex that is taken only for local steps and never held across
 //! a network wait, so the counter's lookups and captures go on while a round talks to the server.
 
+mod back_office;
+
+pub use back_office::{Me, Merged, ReviewCustomer, ReviewItem, UserClient};
+
 use chrono::Utc;
 use pos_core::wire::{PullResponse, PushRequest, PushResponse};
 use pos_store::{Store, StoreError};

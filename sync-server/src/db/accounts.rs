@@ -14,6 +14,16 @@ pub struct UserRecord {
     pub role: String,
 }
 
+fn user_record(r: &sqlx::any::AnyRow) -> DbResult<UserRecord> {
+    Ok(UserRecord {
+        id: uuid_col(r, "id")?,
+        organization_id: uuid_col(r, "organization_id")?,
+        username: r.try_get("username")?,
+        password_hash: r.try_get("password_hash")?,
+        role: r.try_get("role")?,
+    })
+}
+
 #[derive(Debug, Clone)]
 pub struct DeviceRecord {
     pub id: Uuid,
@@ -90,31 +100,21 @@ impl Db {
     }
 
     pub async fn user_by_username(&self, username: &str) -> DbResult<Option<UserRecord>> {
-        let row = sqlx::query(
-            self.sql("SELECT organization_id, id, username, password_hash, role FROM users WHERE username = $1"),
-        )
-        .bind(username)
-        .fetch_optional(&self.pool)
-        .await?;
-        row.map(|r| {
-            Ok(UserRecord {
-                id: uuid_col(&r, "id")?,
-                organization_id: uuid_col(&r, "organization_id")?,
-                username: r.try_get("username")?,
-                password_hash: r.try_get("password_hash")?,
-                role: r.try_get("role")?,
-            })
-        })
-        .transpose()
+        let sql = "SELECT organization_id, id, username, password_hash, role FROM users WHERE username = $1";
+        let row = sqlx::query(self.sql(sql)).bind(username).fetch_optional(&self.pool).await?;
+        row.as_ref().map(user_record).transpose()
     }
 
-    pub async fn user_role(&self, organization_id: Uuid, user_id: Uuid) -> DbResult<Option<String>> {
-        let row = sqlx::query(self.sql("SELECT role FROM users WHERE organization_id = $1 AND id = $2"))
+    /// The user `user_id` of `organization_id`, if it exists there.
+    pub async fn user(&self, organization_id: Uuid, user_id: Uuid) -> DbResult<Option<UserRecord>> {
+        let sql = "SELECT organization_id, id, username, password_hash, role FROM users \
+                   WHERE organization_id = $1 AND id = $2";
+        let row = sqlx::query(self.sql(sql))
             .bind(organization_id.to_string())
             .bind(user_id.to_string())
             .fetch_optional(&self.pool)
             .await?;
-        Ok(row.map(|r| r.try_get("role")).transpose()?)
+        row.as_ref().map(user_record).transpose()
     }
 
     pub async fn store_refresh_token(

@@ -1,14 +1,14 @@
 //! Sign-in (`/api/token/`, refresh rotation) and terminal registration.
 
 use super::extract::ApiJson;
-use crate::auth::{digest, hash_password, random_secret, verify_password, Role, REFRESH_TTL_DAYS};
+use crate::auth::{digest, hash_password, random_secret, verify_password, Principal, Role, REFRESH_TTL_DAYS};
 use crate::error::AppError;
 use crate::AppState;
 use axum::extract::State;
-use axum::routing::post;
+use axum::routing::{get, post};
 use axum::{Json, Router};
 use chrono::{Duration, Utc};
-use pos_core::{ErrorCode, ValidationErrors};
+use pos_core::{Action, ErrorCode, ValidationErrors};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -17,6 +17,7 @@ pub fn routes() -> Router<AppState> {
         .route("/api/token/", post(token))
         .route("/api/token/refresh/", post(refresh))
         .route("/api/v1/devices/register", post(register_device))
+        .route("/api/v1/me", get(me))
 }
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
@@ -90,9 +91,9 @@ pub(super) async fn refresh(
         crate::db::RefreshUse::Fresh { family_id, user_id, organization_id } => {
             let role = state
                 .db
-                .user_role(organization_id, user_id)
+                .user(organization_id, user_id)
                 .await?
-                .and_then(|r| Role::parse(&r))
+                .and_then(|u| Role::parse(&u.role))
                 .ok_or(AppError::Unauthorized)?;
             Ok(Json(issue_pair(&state, user_id, organization_id, role, family_id).await?))
         }
@@ -102,6 +103,30 @@ pub(super) async fn refresh(
         }
         crate::db::RefreshUse::Unknown => Err(AppError::Unauthorized),
     }
+}
+
+/// The signed-in user, as the desktop app shows it and decides its screens by.
+#[derive(Debug, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct Me {
+    pub id: Uuid,
+    pub username: String,
+    pub organization_id: Uuid,
+    #[schema(value_type = String, example = "manager")]
+    pub role: Role,
+    /// What this role may do (`look_up`, `capture`, `edit_preferences`, `review_duplicates`, …).
+    #[schema(value_type = Vec<String>)]
+    pub actions: Vec<Action>,
+}
+
+/// Who the bearer token belongs to
+#[utoipa::path(get, path = "/api/v1/me", tag = "auth",
+    responses((status = 200, description = "The signed-in user", body = Me)))]
+pub(super) async fn me(State(state): State<AppState>, principal: Principal) -> Result<Json<Me>, AppError> {
+    let Principal::User { id, organization_id, .. } = principal else { return Err(AppError::Forbidden) };
+    let user = state.db.user(organization_id, id).await?.ok_or(AppError::Unauthorized)?;
+    // The role as stored now, not as the token remembers it: a demoted user sees it at once.
+    let role = Role::parse(&user.role).ok_or(AppError::Forbidden)?;
+    Ok(Json(Me { id, username: user.username, organization_id, role, actions: role.actions() }))
 }
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]

@@ -6,7 +6,6 @@ use super::extract::{ApiJson, ApiQuery, Caller, PathId};
 use super::lookup;
 use super::openapi::{CustomerInputDoc, PreferencesDoc};
 use super::views::{CustomerView, Page};
-use crate::auth::Role;
 use crate::db::{CustomerFilter, Ordering};
 use crate::error::AppError;
 use crate::AppState;
@@ -15,7 +14,7 @@ use axum::http::StatusCode;
 use axum::routing::{get, post, MethodRouter};
 use axum::{Json, Router};
 use chrono::{DateTime, NaiveDate, Utc};
-use pos_core::{CustomerInput, ErrorCode, Preferences, Source, ValidationErrors};
+use pos_core::{Action, CustomerInput, ErrorCode, Preferences, Source, ValidationErrors};
 use serde::Deserialize;
 use serde_json::{Map, Value};
 use utoipa::IntoParams;
@@ -158,7 +157,7 @@ pub(super) async fn page_of(
     uri: &axum::http::Uri,
     params: &ListParams,
 ) -> Result<Json<Page<CustomerView>>, AppError> {
-    caller.require(Role::Cashier)?;
+    caller.require(Action::LookUp)?;
     let filter = params.filter()?;
     let (count, customers) = state.db.list_customers(caller.org, &filter).await?;
     let results = customers.iter().map(CustomerView::from).collect();
@@ -191,7 +190,7 @@ pub(super) async fn create(
     caller: Caller,
     ApiJson(input): ApiJson<CustomerInput>,
 ) -> Result<(StatusCode, Json<CustomerView>), AppError> {
-    let customer = caller.customers(&state, Role::Cashier)?.create(&input).await?;
+    let customer = caller.customers(&state, Action::Capture)?.create(&input).await?;
     Ok((StatusCode::CREATED, Json(customer.into())))
 }
 
@@ -203,7 +202,7 @@ pub(super) async fn retrieve(
     caller: Caller,
     PathId(id): PathId,
 ) -> Result<Json<CustomerView>, AppError> {
-    caller.require(Role::Cashier)?;
+    caller.require(Action::LookUp)?;
     let customer = state.db.live_customer(caller.org, id).await?.ok_or(AppError::NotFound)?;
     Ok(Json(customer.into()))
 }
@@ -219,7 +218,7 @@ pub(super) async fn replace(
     PathId(id): PathId,
     ApiJson(input): ApiJson<CustomerInput>,
 ) -> Result<Json<CustomerView>, AppError> {
-    Ok(Json(caller.customers(&state, Role::Manager)?.update(id, &input).await?.into()))
+    Ok(Json(caller.customers(&state, Action::EditCustomer)?.update(id, &input).await?.into()))
 }
 
 /// Change some of a customer's fields (manager)
@@ -233,7 +232,7 @@ pub(super) async fn patch(
     PathId(id): PathId,
     ApiJson(fields): ApiJson<Map<String, Value>>,
 ) -> Result<Json<CustomerView>, AppError> {
-    Ok(Json(caller.customers(&state, Role::Manager)?.patch(id, &fields).await?.into()))
+    Ok(Json(caller.customers(&state, Action::EditCustomer)?.patch(id, &fields).await?.into()))
 }
 
 /// Soft-delete a customer (manager)
@@ -244,7 +243,7 @@ pub(super) async fn soft_delete(
     caller: Caller,
     PathId(id): PathId,
 ) -> Result<StatusCode, AppError> {
-    let customers = caller.customers(&state, Role::Manager)?;
+    let customers = caller.customers(&state, Action::EditCustomer)?;
     customers.get(id).await?;
     customers.set_active(&[id], false).await?;
     Ok(StatusCode::NO_CONTENT)
@@ -258,7 +257,7 @@ pub(super) async fn preferences(
     caller: Caller,
     PathId(id): PathId,
 ) -> Result<Json<Preferences>, AppError> {
-    Ok(Json(caller.customers(&state, Role::Cashier)?.preferences(id).await?))
+    Ok(Json(caller.customers(&state, Action::LookUp)?.preferences(id).await?))
 }
 
 /// Replace communication preferences (manager)
@@ -271,7 +270,7 @@ pub(super) async fn put_preferences(
     PathId(id): PathId,
     ApiJson(fields): ApiJson<Map<String, Value>>,
 ) -> Result<Json<Preferences>, AppError> {
-    Ok(Json(caller.customers(&state, Role::Manager)?.set_preferences(id, &fields, true).await?))
+    Ok(Json(caller.customers(&state, Action::EditPreferences)?.set_preferences(id, &fields, true).await?))
 }
 
 /// Change some communication preferences (manager)
@@ -284,5 +283,5 @@ pub(super) async fn patch_preferences(
     PathId(id): PathId,
     ApiJson(fields): ApiJson<Map<String, Value>>,
 ) -> Result<Json<Preferences>, AppError> {
-    Ok(Json(caller.customers(&state, Role::Manager)?.set_preferences(id, &fields, false).await?))
+    Ok(Json(caller.customers(&state, Action::EditPreferences)?.set_preferences(id, &fields, false).await?))
 }

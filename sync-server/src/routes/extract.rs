@@ -11,7 +11,7 @@ use axum::body::Bytes;
 use axum::extract::{FromRequest, FromRequestParts, Path, Query, Request};
 use axum::http::request::Parts;
 use axum::http::StatusCode;
-use pos_core::{ErrorCode, ValidationErrors};
+use pos_core::{Action, ErrorCode, ValidationErrors};
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 use uuid::Uuid;
@@ -117,17 +117,17 @@ impl FromRequestParts<AppState> for Caller {
 
 impl Caller {
     /// 403 unless the caller's role is at least `min`.
-    pub fn require(&self, min: Role) -> Result<(), AppError> {
-        if self.role >= min {
+    pub fn require(&self, action: Action) -> Result<(), AppError> {
+        if self.role.can(action) {
             Ok(())
         } else {
             Err(AppError::Forbidden)
         }
     }
 
-    /// The customer operations of this caller, at least `min` in role.
-    pub fn customers<'a>(&self, state: &'a AppState, min: Role) -> Result<Customers<'a>, AppError> {
-        self.require(min)?;
+    /// The customer operations of this caller, when its role may do `action`.
+    pub fn customers<'a>(&self, state: &'a AppState, action: Action) -> Result<Customers<'a>, AppError> {
+        self.require(action)?;
         Ok(Customers { state, org: self.org, actor: self.actor })
     }
 }

@@ -8,7 +8,6 @@ use super::views::{
     CurrencyTotal, CustomerView, FindOrCreateResult, LookupHit, LookupHits, Page, PossibleDuplicate, SalesSummary,
     ValidationResult,
 };
-use crate::auth::Role;
 use crate::error::{field_error_map, AppError};
 use crate::AppState;
 use axum::extract::{OriginalUri, State};
@@ -17,7 +16,9 @@ use axum::Json;
 use chrono::Utc;
 use pos_core::keys::normalize_identification;
 use pos_core::validate::validate_customer;
-use pos_core::{Customer, CustomerInput, ErrorCode, KeyKind, MatchKeys, Sale, SalesCustomerData, ValidationErrors};
+use pos_core::{
+    Action, Customer, CustomerInput, ErrorCode, KeyKind, MatchKeys, Sale, SalesCustomerData, ValidationErrors,
+};
 use serde::Deserialize;
 use serde_json::{Map, Value};
 use std::collections::BTreeMap;
@@ -66,7 +67,7 @@ pub(super) async fn lookup(
     caller: Caller,
     ApiJson(req): ApiJson<LookupRequest>,
 ) -> Result<Json<CustomerView>, AppError> {
-    caller.require(Role::Cashier)?;
+    caller.require(Action::LookUp)?;
     let key = normalize_identification(&req.identification)
         .map_err(|code| AppError::Invalid(ValidationErrors::one("identification", code)))?;
     let mut candidates = vec![key.clone()];
@@ -105,7 +106,7 @@ pub(super) async fn quick_lookup(
     caller: Caller,
     ApiQuery(q): ApiQuery<QuickLookupQuery>,
 ) -> Result<Json<LookupHits>, AppError> {
-    let customers = caller.customers(&state, Role::Cashier)?;
+    let customers = caller.customers(&state, Action::LookUp)?;
     if q.q.trim().is_empty() {
         return Err(AppError::Invalid(ValidationErrors::one("q", ErrorCode::Required)));
     }
@@ -143,7 +144,7 @@ pub(super) async fn validate(
     caller: Caller,
     ApiJson(body): ApiJson<Map<String, Value>>,
 ) -> Result<Json<ValidationResult>, AppError> {
-    caller.require(Role::Cashier)?;
+    caller.require(Action::LookUp)?;
     let input = customer_input(body)?;
     Ok(Json(match validate_customer(&input, Utc::now().date_naive()) {
         Ok(valid) => ValidationResult { is_valid: true, errors: Default::default(), normalized: Some(valid) },
@@ -166,7 +167,7 @@ pub(super) async fn find_or_create(
     ApiJson(body): ApiJson<Map<String, Value>>,
 ) -> Result<(StatusCode, Json<FindOrCreateResult>), AppError> {
     let input = customer_input(body)?;
-    let done = caller.customers(&state, Role::Cashier)?.find_or_create(&input, true).await?;
+    let done = caller.customers(&state, Action::Capture)?.find_or_create(&input, true).await?;
     let status = if done.created { StatusCode::CREATED } else { StatusCode::OK };
     Ok((
         status,
@@ -194,7 +195,7 @@ pub(super) struct HistoryQuery {
 }
 
 async fn customer_sales(state: &AppState, caller: Caller, id: Uuid) -> Result<(Customer, Vec<Sale>), AppError> {
-    let customer = caller.customers(state, Role::Cashier)?.get(id).await?;
+    let customer = caller.customers(state, Action::LookUp)?.get(id).await?;
     let sales = state.db.sales_of(caller.org, id).await?;
     Ok((customer, sales))
 }

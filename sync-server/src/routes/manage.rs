@@ -7,7 +7,6 @@ use super::openapi::CustomerInputDoc;
 use super::views::{
     AutoCollection, AutoCollectionRun, CustomerView, Dismissed, ManualAddResult, MergeView, ReviewItemView, ReviewItems,
 };
-use crate::auth::Role;
 use crate::customers::BulkResult;
 use crate::db::{CustomerStats, ReviewStatus};
 use crate::error::AppError;
@@ -18,7 +17,7 @@ use axum::http::StatusCode;
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use chrono::{Duration, Utc};
-use pos_core::{CustomerInput, ErrorCode, KeyKind, Source, ValidationErrors};
+use pos_core::{Action, CustomerInput, ErrorCode, KeyKind, Source, ValidationErrors};
 use serde::Deserialize;
 use std::collections::BTreeMap;
 use utoipa::{IntoParams, ToSchema};
@@ -53,7 +52,7 @@ pub(super) async fn manual_add(
     ApiJson(mut input): ApiJson<CustomerInput>,
 ) -> Result<(StatusCode, Json<ManualAddResult>), AppError> {
     input.source.get_or_insert_with(|| Source::Manual.as_str().to_owned());
-    let done = caller.customers(&state, Role::Cashier)?.find_or_create(&input, true).await?;
+    let done = caller.customers(&state, Action::Capture)?.find_or_create(&input, true).await?;
     let status = if done.created { StatusCode::CREATED } else { StatusCode::OK };
     Ok((
         status,
@@ -74,7 +73,7 @@ pub(super) async fn auto_collection(
     State(state): State<AppState>,
     caller: Caller,
 ) -> Result<Json<AutoCollection>, AppError> {
-    caller.require(Role::Cashier)?;
+    caller.require(Action::LookUp)?;
     let mut customers = Vec::new();
     let mut page = 1;
     loop {
@@ -120,7 +119,7 @@ pub(super) async fn run_auto_collection(
     caller: Caller,
     ApiJson(req): ApiJson<CutoffRequest>,
 ) -> Result<Json<AutoCollectionRun>, AppError> {
-    let customers = caller.customers(&state, Role::Manager)?;
+    let customers = caller.customers(&state, Action::BulkActions)?;
     if !(1..=3650).contains(&req.cutoff_days) {
         return Err(AppError::Invalid(ValidationErrors::one("cutoff_days", ErrorCode::InvalidChoice)));
     }
@@ -148,7 +147,7 @@ pub(super) struct BulkRequest {
 }
 
 async fn bulk(state: &AppState, caller: Caller, req: BulkRequest, active: bool) -> Result<Json<BulkResult>, AppError> {
-    let customers = caller.customers(state, Role::Manager)?;
+    let customers = caller.customers(state, Action::BulkActions)?;
     if req.ids.is_empty() || req.ids.len() > MAX_BULK {
         return Err(AppError::Invalid(ValidationErrors::one("ids", ErrorCode::InvalidChoice)));
     }
@@ -195,7 +194,7 @@ pub(super) async fn stats(
     caller: Caller,
     ApiQuery(q): ApiQuery<StatsQuery>,
 ) -> Result<Json<CustomerStats>, AppError> {
-    caller.require(Role::Manager)?;
+    caller.require(Action::SeeStats)?;
     let days = q.days.unwrap_or(30);
     if !(1..=3650).contains(&days) {
         return Err(AppError::Invalid(ValidationErrors::one("days", ErrorCode::InvalidChoice)));
@@ -210,7 +209,7 @@ pub(super) async fn stats(
 #[utoipa::path(get, path = "/api/v1/customers/review-items/", tag = "back office",
     responses((status = 200, description = "Open items, oldest first", body = ReviewItems)))]
 pub(super) async fn review_items(State(state): State<AppState>, caller: Caller) -> Result<Json<ReviewItems>, AppError> {
-    caller.require(Role::Manager)?;
+    caller.require(Action::ReviewDuplicates)?;
     let mut results = Vec::new();
     for item in state.db.open_review_items(caller.org).await? {
         let a = state.db.customer(caller.org, item.customer_a).await?;
@@ -235,7 +234,7 @@ pub(super) async fn dismiss_review_item(
     caller: Caller,
     PathId(id): PathId,
 ) -> Result<Json<Dismissed>, AppError> {
-    caller.require(Role::Manager)?;
+    caller.require(Action::ReviewDuplicates)?;
     if !state.db.close_review_item(caller.org, id, ReviewStatus::Dismissed, caller.actor).await? {
         return Err(AppError::NotFound);
     }
@@ -263,7 +262,7 @@ pub(super) async fn merge(
     caller: Caller,
     ApiJson(req): ApiJson<MergeRequest>,
 ) -> Result<Json<MergeView>, AppError> {
-    caller.require(Role::Manager)?;
+    caller.require(Action::ReviewDuplicates)?;
     if req.survivor == req.loser {
         return Err(AppError::Invalid(ValidationErrors::one("loser", ErrorCode::InvalidChoice)));
     }

@@ -216,7 +216,7 @@ impl Modify for Shared {
         description = "The customer API of both source documents (seed 2 under `/api/v1/customers/`, seed 1 also under `/customers/`), sign-in, terminal registration and sync. Every customer path also answers without its trailing slash."
     ),
     paths(
-        auth::token, auth::refresh, auth::register_device,
+        auth::token, auth::refresh, auth::register_device, auth::me,
         sync::push, sync::pull,
         ops::healthz, ops::metrics,
         customers::list, customers::create, customers::retrieve, customers::replace, customers::patch,
