@@ -61,7 +61,17 @@ fn a_manager_edits_preferences_deactivates_in_bulk_merges_a_duplicate_and_switch
     branch.ok(&["add", "--name", "Luisa", "--surname", "Mar", "--phone", "0412-300.00.02", "--city", "Cumaná"]);
     branch.ok(&["add", "--name", "Juan", "--surname", "Sol", "--phone", "0412-300.00.03", "--city", "Mérida"]);
     branch.ok(&["sync"]);
-    late.ok(&["add", "--name", "Rosa", "--surname", "P.", "--phone", "0414-200.00.01", "--email", "rosa.p@correo.com"]);
+    late.ok(&[
+        "add",
+        "--name",
+        "Rosa",
+        "--surname",
+        "Pérez",
+        "--phone",
+        "0414-200.00.01",
+        "--email",
+        "rosa.p@correo.com",
+    ]);
     late.ok(&["sync"]);
     let api = shop.api(&shop.manager);
     let (_, items) = api.get("/api/v1/customers/review-items/");
@@ -131,7 +141,7 @@ fn a_manager_edits_preferences_deactivates_in_bulk_merges_a_duplicate_and_switch
     app.find(".review-item", WAIT);
     let item = app.text_of(".review-item");
     assert!(item.contains("Rosa Pérez") && item.contains("Rosa Peres"), "both customers shown: {item}");
-    assert!(item.contains("same email"), "the shared key is named: {item}");
+    assert!(item.contains("found by email"), "the key that linked them is named: {item}");
     display.screenshot(&screenshots().join("review.png"));
     app.click(&app.find(&format!(".side[data-id='{rosa}'] input[type=radio]"), WAIT));
     app.click(&app.find(".review-item .merge", WAIT));

@@ -102,8 +102,16 @@ impl Display {
             "browserName": "wry",
             "tauri:options": { "application": app, "args": args },
         }}});
-        let answer: Value =
-            http.post(format!("{base}/session")).json(&caps).send().expect("new session").json().expect("json");
+        // tauri-driver sometimes drops the first connection while WebKitWebDriver starts: retry.
+        let mut attempt = 0;
+        let answer: Value = loop {
+            attempt += 1;
+            match http.post(format!("{base}/session")).json(&caps).send().and_then(|r| r.json()) {
+                Ok(answer) => break answer,
+                Err(e) if attempt < 3 && !e.is_timeout() => std::thread::sleep(Duration::from_secs(1)),
+                Err(e) => panic!("new session: {e}"),
+            }
+        };
         let id = answer["value"]["sessionId"].as_str().unwrap_or_else(|| panic!("no session: {answer}")).to_owned();
         Session { http, url: format!("{base}/session/{id}") }
     }
@@ -233,13 +241,18 @@ impl Session {
 
     /// Calls one of the app's commands through the page's IPC and returns its answer.
     pub fn invoke(&self, command: &str, args: Value) -> Value {
+        self.try_invoke(command, args).unwrap_or_else(|e| panic!("{command} failed: {e}"))
+    }
+
+    /// Calls one of the app's commands; its error (the app's tagged JSON) as `Err`.
+    pub fn try_invoke(&self, command: &str, args: Value) -> Result<Value, Value> {
         let script = "const done = arguments[arguments.length - 1];\
             window.__TAURI_INTERNALS__.invoke(arguments[0], arguments[1])\
               .then(v => done({ ok: v }), e => done({ err: e }));";
         let answer = self.post("/execute/async", json!({ "script": script, "args": [command, args] }));
         match answer.get("ok") {
-            Some(v) => v.clone(),
-            None => panic!("{command} failed: {}", answer["err"]),
+            Some(v) => Ok(v.clone()),
+            None => Err(answer["err"].clone()),
         }
     }
 

@@ -14,13 +14,24 @@ const KEY_LABEL: Record<string, Key> = {
   identification: "form.identification",
 };
 
-function Side(props: { t: T; lang: Lang; side: ReviewSide; matchKey: string; chosen: boolean; onChoose: () => void; which: "a" | "b" }) {
-  const { t, lang, side: c, matchKey } = props;
-  const row = (field: string, label: Key, value: string | null) =>
+type KeyField = "identification" | "phone" | "email" | "passport_number";
+
+function Side(props: {
+  t: T;
+  lang: Lang;
+  side: ReviewSide;
+  other: ReviewSide;
+  chosen: boolean;
+  onChoose: () => void;
+  which: "a" | "b";
+}) {
+  const { t, lang, side: c, other } = props;
+  // A value both hold is highlighted: that is what makes them look like one person.
+  const row = (field: KeyField | "city", label: Key, value: string | null) =>
     value ? (
       <>
         <dt>{t(label)}</dt>
-        <dd class={field === matchKey ? "shared" : ""}>{value}</dd>
+        <dd class={field !== "city" && c[field] === other[field] ? "shared" : ""}>{value}</dd>
       </>
     ) : null;
   return (
@@ -72,8 +83,8 @@ function Item(props: { t: T; lang: Lang; item: ReviewItem; onDone: (message: str
     <article class="review-item" data-id={item.id}>
       <p class="shared-key">{t("review.shared", { key: t(KEY_LABEL[item.match_key] ?? "form.identification").toLowerCase() })}</p>
       <div class="pair">
-        <Side t={t} lang={lang} side={item.a} which="a" matchKey={item.match_key} chosen={keep === "a"} onChoose={() => setKeep("a")} />
-        <Side t={t} lang={lang} side={item.b} which="b" matchKey={item.match_key} chosen={keep === "b"} onChoose={() => setKeep("b")} />
+        <Side t={t} lang={lang} side={item.a} other={item.b} which="a" chosen={keep === "a"} onChoose={() => setKeep("a")} />
+        <Side t={t} lang={lang} side={item.b} other={item.a} which="b" chosen={keep === "b"} onChoose={() => setKeep("b")} />
       </div>
       <div class="actions">
         <button type="button" class="dismiss" disabled={busy} onClick={() => act(async () => (await api.dismissReviewItem(item.id), t("review.dismissed")))}>
