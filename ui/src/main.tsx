@@ -197,7 +197,7 @@ function App() {
         t={t}
         lang={lang}
         terminalName={info.settings.terminal_name}
-        online={status?.connection === "online"}
+        online={status?.connection !== "offline"}
         onLang={switchLang}
         onSignedIn={(s) => {
           setSession(s);
