@@ -13,6 +13,13 @@ fn data_dir(t: &Terminal) -> &Path {
     t.db.parent().expect("store dir")
 }
 
+/// Fills in the sign-in form and submits it, whatever the answer.
+fn try_sign_in(app: &Session, username: &str, password: &str) {
+    app.replace_text(&app.find("#signin-username", WAIT), username);
+    app.replace_text(&app.find("#signin-password", WAIT), password);
+    app.click(&app.find("#signin-submit", WAIT));
+}
+
 /// Opens the capture form with F2 from the search box and fills it in.
 fn capture(app: &Session, fields: &[(&str, &str)]) {
     let search = app.find("#search", WAIT);
@@ -158,17 +165,22 @@ fn captures_made_while_the_server_is_down_arrive_when_it_returns() {
     let app = launch(&display, data_dir(&t), "es", &shop.register_args(0));
     sign_in(&app, &shop.cashier);
     app.wait_until("online", WAIT, || connection(&app) == "online");
+    // A mistyped password, refused by the server, does not make the terminal forget the user.
+    app.click(&app.find("#sign-out", WAIT));
+    try_sign_in(&app, &shop.cashier, "mal-escrita");
+    app.wait_until("refused online", WAIT, || app.text_of("#sign-in").contains("Usuario o contraseña incorrectos"));
 
     shop.server.stop();
     app.wait_until("offline", WAIT, || connection(&app) == "offline");
-    // The cashier signed in here while online, so they get in again while offline; someone who
-    // never did does not.
-    app.click(&app.find("#sign-out", WAIT));
-    app.replace_text(&app.find("#signin-username", WAIT), &shop.manager);
-    app.replace_text(&app.find("#signin-password", WAIT), pos_e2e::app::PASSWORD);
-    app.click(&app.find("#signin-submit", WAIT));
+    // The cashier signed in here while online, so they get in again while offline, with their
+    // own password only; someone who never signed in here does not get in.
+    try_sign_in(&app, &shop.manager, pos_e2e::app::PASSWORD);
     app.wait_until("unknown user refused offline", WAIT, || {
         app.text_of("#sign-in").contains("no ha iniciado sesión aquí")
+    });
+    try_sign_in(&app, &shop.cashier, "mal-escrita");
+    app.wait_until("wrong password refused offline", WAIT, || {
+        app.text_of("#sign-in").contains("Usuario o contraseña incorrectos")
     });
     sign_in(&app, &shop.cashier);
     assert!(app.text_of("#session-user").contains("sin conexión"), "an offline session says so");

@@ -9,7 +9,7 @@ use chrono::Utc;
 use pos_core::preferences::{parse_contact_window, ContactWindowInput};
 use pos_core::{Action, Channel, Customer, Lang, NotificationType, Preferences};
 use pos_store::{Page, SearchQuery, Stats};
-use pos_sync::{lock, Merged, ReviewCustomer};
+use pos_sync::{lock, Merged, ReviewCustomer, SyncError};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeSet;
 use tauri::{AppHandle, State};
@@ -127,11 +127,23 @@ pub struct ReviewItemView {
     b: ReviewSide,
 }
 
+/// The answer of a call to the server as the signed-in user. When the server no longer takes
+/// the session's tokens, the user stays signed in here and is asked for the password again.
+fn from_server<T>(state: &AppState, answer: Result<T, SyncError>) -> CmdResult<T> {
+    match answer {
+        Err(SyncError::Unauthorized) => {
+            state.sessions.lost_server();
+            Err(AppError::SessionOffline)
+        }
+        other => Ok(other?),
+    }
+}
+
 /// The open review items (from the server: only it sees every branch's captures).
 #[tauri::command]
 pub async fn review_items(state: State<'_, AppState>) -> CmdResult<Vec<ReviewItemView>> {
     let client = state.sessions.client(Action::ReviewDuplicates)?;
-    let items = client.review_items().await?;
+    let items = from_server(&state, client.review_items().await)?;
     let store = lock(&state.store);
     let side = |customer: ReviewCustomer| -> CmdResult<ReviewSide> {
         let purchase_count = store.sales_summary(customer.id)?.purchase_count;
@@ -156,7 +168,7 @@ pub async fn review_items(state: State<'_, AppState>) -> CmdResult<Vec<ReviewIte
 #[tauri::command]
 pub async fn dismiss_review_item(state: State<'_, AppState>, id: Uuid) -> CmdResult<()> {
     let client = state.sessions.client(Action::ReviewDuplicates)?;
-    Ok(client.dismiss(id).await?)
+    from_server(&state, client.dismiss(id).await)
 }
 
 /// Merges `loser` into `survivor` on the server, then pulls at once so this terminal shows one
@@ -164,7 +176,7 @@ pub async fn dismiss_review_item(state: State<'_, AppState>, id: Uuid) -> CmdRes
 #[tauri::command]
 pub async fn merge_customers(state: State<'_, AppState>, survivor: Uuid, loser: Uuid) -> CmdResult<Merged> {
     let client = state.sessions.client(Action::ReviewDuplicates)?;
-    let merged = client.merge(survivor, loser).await?;
+    let merged = from_server(&state, client.merge(survivor, loser).await)?;
     state.worker.wake();
     Ok(merged)
 }

@@ -154,9 +154,10 @@ pub async fn update_customer(
             state.sessions.require(Action::EditCustomer)?;
             lock(&state.store).update_customer(id, &input)?
         }
-        // Whoever captures may fix what they captured.
+        // Whoever captures may fix a rejected capture; a rejected edit needs an editor.
         Some(change_id) => {
-            state.sessions.require(Action::Capture)?;
+            let capture = lock(&state.store).rejected_change_is_capture(change_id)?;
+            state.sessions.require(if capture == Some(true) { Action::Capture } else { Action::EditCustomer })?;
             lock(&state.store).fix_rejected_customer(change_id, &input)?
         }
     };

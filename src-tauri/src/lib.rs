@@ -103,6 +103,8 @@ async fn register(
     settings.terminal_name = name.to_owned();
     let settings = state.save_settings(app, settings)?;
     state.worker.set_client(pos_sync::SyncClient::new(&server_url, &registration.credential));
+    // A session belongs to the server and organisation it was opened with.
+    state.sessions.set(None);
     Ok(settings)
 }
 

@@ -61,9 +61,21 @@ impl Sessions {
 
     /// The server session of a user allowed `action`; a session opened offline has none.
     pub fn client(&self, action: Action) -> Result<Arc<UserClient>, AppError> {
-        self.require(action)?;
         let guard = self.0.lock().unwrap_or_else(|p| p.into_inner());
-        guard.as_ref().and_then(|s| s.client.clone()).ok_or(AppError::SessionOffline)
+        let session = guard.as_ref().ok_or(AppError::SignedOut)?;
+        if !session.info.role.can(action) {
+            return Err(AppError::Forbidden);
+        }
+        session.client.clone().ok_or(AppError::SessionOffline)
+    }
+
+    /// The server no longer accepts this session's tokens: keep the user signed in here, as if
+    /// they had signed in offline, so the screens that need the server ask for the password.
+    pub fn lost_server(&self) {
+        if let Some(session) = self.0.lock().unwrap_or_else(|p| p.into_inner()).as_mut() {
+            session.client = None;
+            session.info.offline = true;
+        }
     }
 }
 
@@ -76,6 +88,12 @@ fn random_salt() -> [u8; 16] {
 /// Whether a remembered user may open an offline session now.
 pub fn offline_sign_in_allowed(user: &KnownUser, organization_id: Uuid, now: DateTime<Utc>) -> bool {
     user.organization_id == organization_id && now - user.last_online_sign_in <= Duration::days(OFFLINE_GRACE_DAYS)
+}
+
+/// Checks `password` against an argon2id `hash` off the async threads (it takes tens of ms).
+async fn verify(password: &str, hash: String) -> bool {
+    let password = password.to_owned();
+    tokio::task::spawn_blocking(move || verify_password(&password, &hash)).await.expect("verifying does not panic")
 }
 
 fn wrong_password() -> AppError {
@@ -136,8 +154,15 @@ pub async fn sign_in(
             })
         }
         Err(SyncError::Unauthorized) => {
-            // The server said no: an old password remembered here must not open the door either.
-            lock(store).forget_user(username)?;
+            // The server refused the very password remembered here (it was changed, or the user
+            // removed): it must not open an offline session either. A mistyped password
+            // forgets nothing.
+            let known = lock(store).known_user(username)?;
+            if let Some(user) = known {
+                if verify(password, user.password_hash).await {
+                    lock(store).forget_user(username)?;
+                }
+            }
             Err(wrong_password())
         }
         Err(e) if e.is_transient() => {
@@ -150,11 +175,7 @@ pub async fn sign_in(
                     es: "El servidor no responde y este usuario no ha iniciado sesión aquí recientemente",
                 });
             };
-            let (password, hash) = (password.to_owned(), user.password_hash.clone());
-            let ok = tokio::task::spawn_blocking(move || verify_password(&password, &hash))
-                .await
-                .expect("verifying does not panic");
-            if !ok {
+            if !verify(password, user.password_hash.clone()).await {
                 return Err(wrong_password());
             }
             Ok(Session {

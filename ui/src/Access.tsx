@@ -6,14 +6,28 @@ import { problem, type T } from "./i18n";
 
 type Errors = Record<string, string>;
 
-/** Field errors of a failure; anything not about a field lands under `form`. */
-function errorsOf(t: T, lang: Lang, e: unknown, offlineField?: string): Errors {
+/** Field errors of a failure; anything not about a field lands under `form`. On the
+ * registration form an unreachable server belongs to the address and a refusal to the code. */
+function errorsOf(t: T, lang: Lang, e: unknown, registering = false): Errors {
   const err = e as AppError;
   const fields = fieldErrors(e, lang);
-  if (err?.kind === "offline" && offlineField) fields[offlineField] = t("error.offline");
-  else if (err?.kind === "refused") fields.code = err.message;
+  if (registering && err?.kind === "offline") fields.server_url = t("error.offline");
+  else if (registering && err?.kind === "refused") fields.code = err.message;
   else if (!Object.keys(fields).length) fields.form = problem(t, lang, e);
   return fields;
+}
+
+/** ES | EN, on every screen: the window switches language at once. */
+export function LanguageSwitch({ t, lang, onLang }: { t: T; lang: Lang; onLang: (l: Lang) => void }) {
+  return (
+    <div class="lang-switch" role="group" aria-label={t("settings.language")}>
+      {(["es", "en"] as Lang[]).map((l) => (
+        <button key={l} type="button" id={`lang-${l}`} class={l === lang ? "on" : ""} aria-pressed={l === lang} onClick={() => onLang(l)}>
+          {l.toUpperCase()}
+        </button>
+      ))}
+    </div>
+  );
 }
 
 function Field(props: {
@@ -73,7 +87,7 @@ function Registration(props: { t: T; lang: Lang; settings: Settings; onRegistere
       setMessage(t("settings.registered", { server: saved.server_url ?? "" }));
       props.onRegistered();
     } catch (err) {
-      setErrors(errorsOf(t, lang, err, "server_url"));
+      setErrors(errorsOf(t, lang, err, true));
     }
   };
   return (
@@ -147,13 +161,7 @@ export function SignInScreen(props: {
         {errors.form && <p class="error">{errors.form}</p>}
         {!props.online && <p class="muted" id="signin-offline">{t("signin.offlineNote")}</p>}
         <div class="actions spread">
-          <div class="lang-switch" role="group" aria-label="Idioma / Language">
-            {(["es", "en"] as Lang[]).map((l) => (
-              <button key={l} type="button" id={`lang-${l}`} class={l === lang ? "on" : ""} aria-pressed={l === lang} onClick={() => props.onLang(l)}>
-                {l.toUpperCase()}
-              </button>
-            ))}
-          </div>
+          <LanguageSwitch t={t} lang={lang} onLang={props.onLang} />
           <button id="signin-submit" class="primary" type="submit" disabled={busy}>
             {t("signin.submit")}
           </button>

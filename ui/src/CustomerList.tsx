@@ -1,6 +1,6 @@
 // The manager's customer list over the local store: search and filters, ordering, pages, and
 // multi-select for bulk activate / deactivate (queued for the server like any local change).
-import { useEffect, useState } from "preact/hooks";
+import { useEffect, useRef, useState } from "preact/hooks";
 import { api, type Customer, type CustomerQuery, type Lang, type Ordering, type Page, type Source } from "./api";
 import * as fmt from "./format";
 import { date, number, problem, type T } from "./i18n";
@@ -15,27 +15,36 @@ interface Props {
   canBulk: boolean;
   /** Changes pulled from the server at this time: the page is read again. */
   pulledAt: string | null;
+  /** Bumped when a customer was edited in a dialog over the list. */
+  edits: number;
   onOpenCard: (id: string) => void;
 }
 
-export function CustomerList({ t, lang, canBulk, pulledAt, onOpenCard }: Props) {
+export function CustomerList({ t, lang, canBulk, pulledAt, edits, onOpenCard }: Props) {
   const [query, setQuery] = useState<CustomerQuery>({ ordering: "-created_at", page: 1, page_size: PAGE_SIZE });
   const [page, setPage] = useState<Page<Customer> | null>(null);
   const [selected, setSelected] = useState<Set<string>>(new Set());
   const [message, setMessage] = useState<{ ok: boolean; text: string } | null>(null);
 
+  const asked = useRef(0);
   const load = async (q: CustomerQuery) => {
+    const ticket = ++asked.current;
     try {
-      setPage(await api.listCustomers(q));
+      const answer = await api.listCustomers(q);
+      if (ticket === asked.current) setPage(answer); // a later request's answer wins
     } catch (e) {
       setMessage({ ok: false, text: problem(t, lang, e) });
     }
   };
   useEffect(() => {
     load(query);
-  }, [query, pulledAt]);
+  }, [query, pulledAt, edits]);
 
-  const change = (patch: Partial<CustomerQuery>) => setQuery({ ...query, page: 1, ...patch });
+  // New filters show other customers: a selection the manager can no longer see is dropped.
+  const change = (patch: Partial<CustomerQuery>) => {
+    setQuery({ ...query, page: 1, ...patch });
+    setSelected(new Set());
+  };
   const toggle = (id: string) => {
     const next = new Set(selected);
     if (next.has(id)) next.delete(id);

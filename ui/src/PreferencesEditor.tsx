@@ -42,9 +42,22 @@ export function PreferencesEditor({ t, lang, customerId, onClose }: Props) {
         setEnd(p.contact_window.end.slice(0, 5));
         setTimeZone(p.contact_window.time_zone);
       }
-    });
+    }, (e) => setErrors({ form: problem(t, lang, e) }));
   }, [customerId]);
-  if (!prefs) return null;
+  if (!prefs) {
+    return errors.form ? (
+      <div class="overlay" role="dialog" aria-label={t("prefs.title")}>
+        <div class="dialog" id="preferences-editor">
+          <p class="error">{errors.form}</p>
+          <div class="actions">
+            <button type="button" id="prefs-close" onClick={onClose}>
+              {t("card.close")}
+            </button>
+          </div>
+        </div>
+      </div>
+    ) : null;
+  }
 
   const toggle = <K extends "channels" | "notification_types">(key: K, value: Preferences[K][number]) => {
     const list = prefs[key] as string[];

@@ -2,9 +2,9 @@
 // the key they share. Merge (choosing who stays) or dismiss; both happen on the server, and the
 // merge reaches every terminal on its next pull.
 import { useEffect, useState } from "preact/hooks";
-import { api, type Lang, type ReviewItem, type ReviewSide, type SessionInfo } from "./api";
+import { api, type AppError, type Lang, type ReviewItem, type ReviewSide, type SessionInfo } from "./api";
 import * as fmt from "./format";
-import { date, problem, type Key, type T } from "./i18n";
+import { date, number, problem, type Key, type T } from "./i18n";
 
 const KEY_LABEL: Record<string, Key> = {
   phone: "form.phone",
@@ -49,7 +49,7 @@ function Side(props: {
       </dl>
       <p class="muted">
         {t("review.since", { date: date(lang, c.created_at) })} · {t(`source.${c.source}` as Key)} ·{" "}
-        {c.purchase_count === 1 ? t("card.purchases.one") : t("card.purchases", { n: c.purchase_count })}
+        {c.purchase_count === 1 ? t("card.purchases.one") : t("card.purchases", { n: number(lang, c.purchase_count) })}
       </p>
       <label class="check">
         <input type="radio" class={`keep-${props.which}`} checked={props.chosen} onChange={props.onChoose} />
@@ -144,11 +144,16 @@ export function ReviewQueue(props: { t: T; lang: Lang; session: SessionInfo; onS
   const { t, lang, session } = props;
   const [items, setItems] = useState<ReviewItem[] | null>(null);
   const [message, setMessage] = useState<{ ok: boolean; text: string } | null>(null);
+  const failed = (e: unknown) => {
+    // The server no longer takes this session: ask for the password (the Reconnect form).
+    if ((e as AppError)?.kind === "session_offline") props.onSession({ ...session, offline: true });
+    else setMessage({ ok: false, text: problem(t, lang, e) });
+  };
   const load = () =>
-    api.reviewItems().then(setItems, (e) => {
-      setItems([]);
-      setMessage({ ok: false, text: problem(t, lang, e) });
-    });
+    api.reviewItems().then((found) => {
+      setItems(found);
+      setMessage((m) => (m?.ok ? m : null)); // an old failure no longer applies
+    }, failed);
   useEffect(() => {
     if (!session.offline) load();
   }, [session]);
@@ -179,7 +184,7 @@ export function ReviewQueue(props: { t: T; lang: Lang; session: SessionInfo; onS
             setMessage({ ok: true, text });
             load(); // a merge may close other items of the same customers
           }}
-          onError={(e) => setMessage({ ok: false, text: problem(t, lang, e) })}
+          onError={failed}
         />
       ))}
     </section>

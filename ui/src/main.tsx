@@ -21,7 +21,7 @@ import { CustomerList } from "./CustomerList";
 import { PreferencesEditor } from "./PreferencesEditor";
 import { RejectedList } from "./RejectedList";
 import { ReviewQueue } from "./ReviewQueue";
-import { SettingsScreen, SetupScreen, SignInScreen } from "./Access";
+import { LanguageSwitch, SettingsScreen, SetupScreen, SignInScreen } from "./Access";
 import { StatsScreen } from "./Stats";
 import { StatusBar } from "./StatusBar";
 import "./styles.css";
@@ -46,25 +46,6 @@ const SCREENS: { screen: Screen; needs: Action; label: Key }[] = [
   { screen: "stats", needs: "see_stats", label: "nav.stats" },
   { screen: "settings", needs: "configure_terminal", label: "nav.settings" },
 ];
-
-function LanguageSwitch({ lang, onLang }: { lang: Lang; onLang: (l: Lang) => void }) {
-  return (
-    <div class="lang-switch" role="group" aria-label="Idioma / Language">
-      {(["es", "en"] as Lang[]).map((l) => (
-        <button
-          key={l}
-          type="button"
-          id={`lang-${l}`}
-          class={l === lang ? "on" : ""}
-          aria-pressed={l === lang}
-          onClick={() => onLang(l)}
-        >
-          {l.toUpperCase()}
-        </button>
-      ))}
-    </div>
-  );
-}
 
 function NavBar(props: {
   t: T;
@@ -98,7 +79,7 @@ function NavBar(props: {
         {session.username} · {t(`role.${session.role}`)}
         {session.offline && <span class="badge muted">{t("session.offline")}</span>}
       </span>
-      <LanguageSwitch lang={props.lang} onLang={props.onLang} />
+      <LanguageSwitch t={t} lang={props.lang} onLang={props.onLang} />
       <button type="button" class="link" id="sign-out" onClick={props.onSignOut}>
         {t("session.signOut")}
       </button>
@@ -115,6 +96,8 @@ function App() {
   const [modal, setModal] = useState<Modal>(null);
   const [attached, setAttached] = useState<Attached | null>(null);
   const [searchText, setSearchText] = useState("");
+  /** Bumped by local edits made in dialogs, so lists behind them read again. */
+  const [edits, setEdits] = useState(0);
   const searchRef = useRef<HTMLInputElement>(null);
   const t = useMemo(() => translator(lang), [lang]);
 
@@ -143,7 +126,9 @@ function App() {
 
   const switchLang = async (l: Lang) => {
     setLangState(l);
-    await api.setLanguage(l);
+    // Saved for the next start; if saving fails the window has still switched, which is what
+    // the person asked for now.
+    await api.setLanguage(l).catch(() => undefined);
   };
 
   const close = useCallback(() => {
@@ -174,7 +159,7 @@ function App() {
   };
 
   const signOut = async () => {
-    await api.signOut();
+    await api.signOut().catch(() => undefined); // the window forgets the session either way
     setSession(null);
     setAttached(null);
     setModal(null);
@@ -236,6 +221,7 @@ function App() {
               lang={lang}
               canBulk={can("bulk_actions")}
               pulledAt={status?.pulled_at ?? null}
+              edits={edits}
               onOpenCard={(id) => setModal({ kind: "card", id })}
             />
           )}
@@ -264,7 +250,9 @@ function App() {
           mode={modal.mode}
           onCancel={close}
           onSaved={(c) => {
-            setAttached(c);
+            // A customer captured at the counter joins the sale; an edit elsewhere does not.
+            if (screen === "counter") setAttached(c);
+            setEdits((n) => n + 1);
             close();
           }}
         />
@@ -292,7 +280,10 @@ function App() {
           t={t}
           lang={lang}
           customerId={modal.id}
-          onClose={() => setModal({ kind: "card", id: modal.id })}
+          onClose={() => {
+            setEdits((n) => n + 1);
+            setModal({ kind: "card", id: modal.id });
+          }}
         />
       )}
       {modal?.kind === "rejected" && <RejectedList t={t} lang={lang} onClose={close} onFix={fix} />}

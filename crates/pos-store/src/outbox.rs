@@ -4,6 +4,7 @@
 use crate::rows::{get_json, get_ts, ts};
 use crate::{Result, Store, WriteCtx};
 use chrono::{DateTime, Utc};
+use pos_core::customer::MERGED_FIELDS;
 use pos_core::wire::{Change, ChangeBody};
 use rusqlite::Connection;
 use serde::Serialize;
@@ -69,6 +70,25 @@ impl Store {
 
     pub fn rejected_count(&self) -> Result<u64> {
         Ok(self.conn.query_row("SELECT count(*) FROM outbox WHERE state = 'rejected'", [], |r| r.get(0))?)
+    }
+
+    /// Whether the rejected customer change `change_id` carried the whole record — a capture (or
+    /// an earlier fix of one) rather than an edit of some fields. `None` when there is no such
+    /// rejected change. Who may fix it depends on this: the capturer, or only an editor.
+    pub fn rejected_change_is_capture(&self, change_id: Uuid) -> Result<Option<bool>> {
+        use rusqlite::OptionalExtension;
+        let change: Option<Change> = self
+            .conn
+            .query_row(
+                "SELECT payload FROM outbox WHERE change_id = ?1 AND state = 'rejected' AND entity = 'customer'",
+                [change_id.to_string()],
+                |r| get_json(r, 0),
+            )
+            .optional()?;
+        Ok(change.map(|c| match c.body {
+            ChangeBody::Customer { fields, .. } => MERGED_FIELDS.iter().all(|f| fields.contains_key(*f)),
+            _ => false,
+        }))
     }
 
     /// Removes a rejected change a person chose to discard. Pending changes cannot be discarded.

@@ -9,7 +9,7 @@ use rusqlite::OptionalExtension;
 use uuid::Uuid;
 
 /// A user as this terminal remembers them from their last online sign-in.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 pub struct KnownUser {
     pub id: Uuid,
     pub username: String,
@@ -18,6 +18,19 @@ pub struct KnownUser {
     /// This terminal's own argon2id hash of the password (PHC string), never the server's.
     pub password_hash: String,
     pub last_online_sign_in: DateTime<Utc>,
+}
+
+impl std::fmt::Debug for KnownUser {
+    /// Without the hash: a debug line in a log must not carry it.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("KnownUser")
+            .field("id", &self.id)
+            .field("username", &self.username)
+            .field("organization_id", &self.organization_id)
+            .field("role", &self.role)
+            .field("last_online_sign_in", &self.last_online_sign_in)
+            .finish_non_exhaustive()
+    }
 }
 
 impl Store {

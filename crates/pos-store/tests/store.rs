@@ -512,3 +512,21 @@ fn indexes_of_a_new_store() -> i64 {
     assert!(n >= 8, "key, date and name-trigger definitions: {n}");
     n
 }
+
+#[test]
+fn a_rejected_capture_is_told_apart_from_a_rejected_edit() {
+    use pos_core::wire::{ChangeOutcome, ChangeResult};
+    let (_d, mut s) = open();
+    let c = s.create_customer(&juan()).unwrap();
+    s.update_customer(c.id, &CustomerInput { city: Some("Maracay".into()), ..juan() }).unwrap();
+    let pending = s.pending_changes(10).unwrap();
+    let (capture, edit) = (pending[0].change.change_id, pending[1].change.change_id);
+    let reject = |change_id| ChangeResult {
+        change_id,
+        outcome: ChangeOutcome::Rejected { errors: pos_core::ValidationErrors::one("city", ErrorCode::Required) },
+    };
+    assert_eq!(s.rejected_change_is_capture(capture).unwrap(), None, "not rejected yet");
+    s.apply_push_results(&[reject(capture), reject(edit)]).unwrap();
+    assert_eq!(s.rejected_change_is_capture(capture).unwrap(), Some(true));
+    assert_eq!(s.rejected_change_is_capture(edit).unwrap(), Some(false));
+}

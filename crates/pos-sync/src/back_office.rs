@@ -10,10 +10,17 @@ use serde::{Deserialize, Serialize};
 use std::sync::Mutex;
 use uuid::Uuid;
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Clone, Serialize, Deserialize)]
 struct TokenPair {
     access: String,
     refresh: String,
+}
+
+impl std::fmt::Debug for TokenPair {
+    /// Never the tokens themselves: they would grant the session to whoever reads a log.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("TokenPair { .. }")
+    }
 }
 
 /// The signed-in user as the server knows them (`GET /api/v1/me`).
@@ -70,6 +77,18 @@ pub struct UserClient {
     http: reqwest::Client,
     base: String,
     tokens: Mutex<TokenPair>,
+    /// One refresh at a time: two requests that both find the token expired must not both
+    /// spend the refresh token (the server takes a reused one as theft and revokes the family).
+    refreshing: tokio::sync::Mutex<()>,
+}
+
+/// The body of a successful answer; one that does not parse is the server's fault, not the
+/// network's, so it is not retried as if the server were unreachable.
+async fn answer<T: DeserializeOwned>(res: reqwest::Response) -> Result<T, SyncError> {
+    let res = check(res).await?;
+    let status = res.status().as_u16();
+    let text = res.text().await?;
+    serde_json::from_str(&text).map_err(|e| SyncError::Server { status, body: format!("unreadable answer: {e}") })
 }
 
 impl UserClient {
@@ -80,8 +99,8 @@ impl UserClient {
         let base = base.trim_end_matches('/').to_owned();
         let body = serde_json::json!({ "username": username, "password": password });
         let res = http.post(format!("{base}/api/token/")).json(&body).send().await?;
-        let tokens: TokenPair = check(res).await?.json().await?;
-        let client = Self { http, base, tokens: Mutex::new(tokens) };
+        let tokens: TokenPair = answer(res).await?;
+        let client = Self { http, base, tokens: Mutex::new(tokens), refreshing: tokio::sync::Mutex::new(()) };
         let me = client.get("/api/v1/me").await?;
         Ok((client, me))
     }
@@ -90,12 +109,17 @@ impl UserClient {
         self.tokens.lock().unwrap_or_else(|p| p.into_inner()).access.clone()
     }
 
-    /// Trades the refresh token for a new pair; the old one is spent either way.
-    async fn refresh(&self) -> Result<(), SyncError> {
+    /// Trades the refresh token for a new pair, unless another request already did since
+    /// `expired` was sent. The old refresh token is spent either way.
+    async fn refresh(&self, expired: &str) -> Result<(), SyncError> {
+        let _one_at_a_time = self.refreshing.lock().await;
+        if self.access() != expired {
+            return Ok(());
+        }
         let refresh = self.tokens.lock().unwrap_or_else(|p| p.into_inner()).refresh.clone();
-        let body = serde_json::json!({ "refresh": refresh });
-        let res = self.http.post(format!("{}/api/token/refresh/", self.base)).json(&body).send().await?;
-        let tokens: TokenPair = check(res).await?.json().await?;
+        let request = serde_json::json!({ "refresh": refresh });
+        let res = self.http.post(format!("{}/api/token/refresh/", self.base)).json(&request).send().await?;
+        let tokens: TokenPair = answer(res).await?;
         *self.tokens.lock().unwrap_or_else(|p| p.into_inner()) = tokens;
         Ok(())
     }
@@ -106,14 +130,15 @@ impl UserClient {
         &self,
         build: impl Fn(&reqwest::Client) -> reqwest::RequestBuilder,
     ) -> Result<T, SyncError> {
-        let res = build(&self.http).bearer_auth(self.access()).send().await?;
+        let access = self.access();
+        let res = build(&self.http).bearer_auth(&access).send().await?;
         let res = if res.status() == reqwest::StatusCode::UNAUTHORIZED {
-            self.refresh().await?;
+            self.refresh(&access).await?;
             build(&self.http).bearer_auth(self.access()).send().await?
         } else {
             res
         };
-        Ok(check(res).await?.json().await?)
+        answer(res).await
     }
 
     async fn get<T: DeserializeOwned>(&self, path: &str) -> Result<T, SyncError> {
