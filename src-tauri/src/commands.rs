@@ -2,7 +2,7 @@
 //! errors. A write wakes the sync worker so it reaches the server at once when online.
 
 use crate::error::AppError;
-use crate::settings::{self, Settings};
+use crate::settings::Settings;
 use crate::worker::SyncStatus;
 use crate::AppState;
 use chrono::Utc;
@@ -35,7 +35,7 @@ pub async fn app_info(state: State<'_, AppState>) -> CmdResult<AppInfo> {
     let store = lock(&state.store);
     Ok(AppInfo {
         settings: state.settings(),
-        registered: settings::credential(&state.data_dir).is_some(),
+        registered: state.registered.load(std::sync::atomic::Ordering::Relaxed),
         device_id: store.identity().device_id,
         interactive_ms: *state.interactive_ms.lock().expect("lock"),
         status: state.worker.status(&store)?,

@@ -18,6 +18,7 @@ use pos_core::Lang;
 use pos_store::Store;
 use pos_sync::lock;
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 use tauri::{AppHandle, Manager};
@@ -30,6 +31,8 @@ pub struct AppState {
     worker: SyncWorker,
     settings: Mutex<Settings>,
     data_dir: PathBuf,
+    /// Whether a device credential is kept (read once at start: the keyring is a D-Bus call away).
+    registered: AtomicBool,
     launched: Instant,
     interactive_ms: Mutex<Option<u64>>,
 }
@@ -95,6 +98,7 @@ async fn register(
     let registration = pos_sync::register(&server_url, code.trim(), name, device_id).await?;
     lock(&state.store).set_membership(registration.organization_id, registration.branch_id)?;
     settings::store_credential(&state.data_dir, &registration.credential)?;
+    state.registered.store(true, Ordering::Relaxed);
     let mut settings = state.settings();
     settings.server_url = Some(server_url.clone());
     settings.terminal_name = name.to_owned();
@@ -115,13 +119,16 @@ fn setup(app: &mut tauri::App, options: LaunchOptions, launched: Instant) -> Res
     if let Some(lang) = options.lang {
         settings.language = lang;
     }
-    let client = commands::client_for(&settings, settings::credential(&data_dir));
+    let credential = settings::credential(&data_dir);
+    let registered = AtomicBool::new(credential.is_some());
+    let client = commands::client_for(&settings, credential);
     let worker = SyncWorker::start(handle.clone(), store.clone(), client.clone());
     app.manage(AppState {
         store,
         worker,
         settings: Mutex::new(settings),
         data_dir,
+        registered,
         launched,
         interactive_ms: Mutex::new(None),
     });
