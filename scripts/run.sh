@@ -21,7 +21,9 @@ echo "Sync server on http://$bind (embedded SQLite at $data/server.db, log in $d
 echo "Sign in at POST http://$bind/api/token/ as gerente/gerente123 (manager), cajero/cajero123 (cashier) or admin/admin123."
 
 register=()
-if [ ! -f "$data/desktop/device-credential" ]; then
+# Registered once the app has saved its server's address (the credential itself may be in the OS
+# keyring rather than a file, so its presence is not what says so).
+if ! grep -Eqs '"server_url"[[:space:]]*:[[:space:]]*"' "$data/desktop/settings.json"; then
     org=$(printf '%s' "$demo" | sed -E 's/.*"organization_id":"([^"]+)".*/\1/')
     code=$(printf '%s' "$demo" | sed -E 's/.*"registration_code":"([^"]+)".*/\1/')
     echo "First run: loading ${DEMO_CUSTOMERS:-100000} demo customers into the server; the app pulls them in the background."

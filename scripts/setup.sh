@@ -7,6 +7,8 @@
 #     password (the storage tests run on it as well as on SQLite)
 #   - the desktop app's system libraries (WebKitGTK 4.1), and for its end-to-end tests a virtual
 #     display (Xvfb), WebKitWebDriver, tauri-driver and ImageMagick (screenshots)
+#   - libdbus (the device credential goes to the OS keyring over D-Bus), and for the keyring's
+#     test a session bus (dbus-daemon) and a real Secret Service (gnome-keyring)
 #   - the front end's npm packages (exact versions from ui/package-lock.json)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -30,7 +32,8 @@ need_cmd cc || apt_install build-essential pkg-config
 # --- Desktop app --------------------------------------------------------------------------------
 desktop_pkgs=()
 pkg_missing() { ! dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok installed"; }
-for pkg in libwebkit2gtk-4.1-dev libssl-dev pkg-config xvfb xauth webkit2gtk-driver imagemagick; do
+for pkg in libwebkit2gtk-4.1-dev libssl-dev pkg-config xvfb xauth webkit2gtk-driver imagemagick \
+    libdbus-1-dev dbus-daemon dbus-bin gnome-keyring; do
     pkg_missing "$pkg" && desktop_pkgs+=("$pkg")
 done
 if [ "${#desktop_pkgs[@]}" -gt 0 ]; then

@@ -84,6 +84,11 @@ fn demo_data_loads_without_queueing_and_is_searchable() {
     let page = t.ok(&["search", "--search", "gonz", "--page-size", "5"]);
     assert!(page["count"].as_u64().unwrap() > 5, "common surname found many times: {page}");
     assert_eq!(page["results"].as_array().unwrap().len(), 5);
+    // A store that already has customers takes more with its indexes live.
+    assert_eq!(t.ok(&["seed-demo", "--count", "500", "--seed", "8"])["loaded"], 500);
+    assert_eq!(t.ok(&["stats"])["total"], 1000);
+    let more = t.ok(&["search", "--search", "gonz", "--page-size", "5"]);
+    assert!(more["count"].as_u64().unwrap() > page["count"].as_u64().unwrap(), "{more}");
 }
 
 #[test]

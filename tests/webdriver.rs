@@ -86,6 +86,9 @@ impl Display {
             // The software renderer: no GPU under Xvfb.
             .env("WEBKIT_DISABLE_COMPOSITING_MODE", "1")
             .env("LIBGL_ALWAYS_SOFTWARE", "1")
+            // The app keeps its device credential in the test's data directory, never in the
+            // keyring of a developer's desktop session.
+            .env_remove("DBUS_SESSION_BUS_ADDRESS")
             .stdout(Stdio::null())
             .stderr(Stdio::inherit())
             .spawn()

@@ -2,7 +2,7 @@
 //! errors. A write wakes the sync worker so it reaches the server at once when online.
 
 use crate::error::AppError;
-use crate::settings::{self, Settings};
+use crate::settings::Settings;
 use crate::worker::SyncStatus;
 use crate::AppState;
 use chrono::Utc;
@@ -38,7 +38,7 @@ pub async fn app_info(state: State<'_, AppState>) -> CmdResult<AppInfo> {
     let store = lock(&state.store);
     Ok(AppInfo {
         settings: state.settings(),
-        registered: settings::credential(&state.data_dir).is_some(),
+        registered: state.registered.load(std::sync::atomic::Ordering::Relaxed),
         device_id: store.identity().device_id,
         branch_id: store.identity().branch_id,
         interactive_ms: *state.interactive_ms.lock().expect("lock"),
@@ -298,7 +298,7 @@ pub async fn register_terminal(
 ) -> CmdResult<Settings> {
     // A new terminal registers with nobody signed in (the one-time code is the permission); a
     // registered one changes server only by a manager's hand.
-    if state.settings().server_url.is_some() {
+    if state.registered.load(std::sync::atomic::Ordering::Relaxed) {
         state.sessions.require(Action::ConfigureTerminal)?;
     }
     crate::register(&app, &state, &server_url, &code, &terminal_name).await

@@ -27,7 +27,7 @@ pub enum AppError {
     #[error("settings could not be saved: {0}")]
     Settings(String),
     #[error("the device credential could not be stored: {0}")]
-    Credential(#[from] std::io::Error),
+    Credential(#[from] pos_credential::CredentialError),
 }
 
 impl Serialize for AppError {

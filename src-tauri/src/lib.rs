@@ -20,6 +20,7 @@ use pos_core::Lang;
 use pos_store::Store;
 use pos_sync::lock;
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 use tauri::{AppHandle, Manager};
@@ -33,6 +34,8 @@ pub struct AppState {
     sessions: session::Sessions,
     settings: Mutex<Settings>,
     data_dir: PathBuf,
+    /// Whether a device credential is kept (read once at start: the keyring is a D-Bus call away).
+    registered: AtomicBool,
     launched: Instant,
     interactive_ms: Mutex<Option<u64>>,
 }
@@ -98,6 +101,7 @@ async fn register(
     let registration = pos_sync::register(&server_url, code.trim(), name, device_id).await?;
     lock(&state.store).set_membership(registration.organization_id, registration.branch_id)?;
     settings::store_credential(&state.data_dir, &registration.credential)?;
+    state.registered.store(true, Ordering::Relaxed);
     let mut settings = state.settings();
     settings.server_url = Some(server_url.clone());
     settings.terminal_name = name.to_owned();
@@ -120,7 +124,9 @@ fn setup(app: &mut tauri::App, options: LaunchOptions, launched: Instant) -> Res
     if let Some(lang) = options.lang {
         settings.language = lang;
     }
-    let client = commands::client_for(&settings, settings::credential(&data_dir));
+    let credential = settings::credential(&data_dir);
+    let registered = AtomicBool::new(credential.is_some());
+    let client = commands::client_for(&settings, credential);
     let worker = SyncWorker::start(handle.clone(), store.clone(), client.clone());
     app.manage(AppState {
         store,
@@ -128,6 +134,7 @@ fn setup(app: &mut tauri::App, options: LaunchOptions, launched: Instant) -> Res
         sessions: session::Sessions::default(),
         settings: Mutex::new(settings),
         data_dir,
+        registered,
         launched,
         interactive_ms: Mutex::new(None),
     });

@@ -1,15 +1,18 @@
 //! The terminal's settings (server URL, terminal name, language) in tauri-plugin-store, and the
-//! device credential in a file only this user can read.
+//! device credential through `pos-credential`: in the OS keyring when one answers, otherwise in a
+//! file of the data directory only this user can read.
 
 use crate::error::AppError;
 use pos_core::Lang;
+use pos_credential::DeviceCredential;
 use serde::{Deserialize, Serialize};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use tauri::{AppHandle, Runtime};
 use tauri_plugin_store::StoreExt;
 
 const SETTINGS_FILE: &str = "settings.json";
-const CREDENTIAL_FILE: &str = "device-credential";
+/// The Secret Service attribute `service` of the app's credentials (one entry per data directory).
+const CREDENTIAL_SERVICE: &str = "pos-desktop";
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default)]
@@ -53,27 +56,20 @@ pub fn server_url(raw: &str) -> Result<String, AppError> {
     Ok(url.to_owned())
 }
 
-fn credential_path(dir: &Path) -> PathBuf {
-    dir.join(CREDENTIAL_FILE)
-}
-
-/// The device credential, if this terminal is registered.
+/// The device credential, if this terminal is registered (one the keyring cannot give reads as
+/// none, with a warning in the log).
 pub fn credential(dir: &Path) -> Option<String> {
-    std::fs::read_to_string(credential_path(dir)).ok().map(|s| s.trim().to_owned()).filter(|s| !s.is_empty())
+    DeviceCredential::open(CREDENTIAL_SERVICE, dir).load().unwrap_or_else(|e| {
+        tracing::error!("could not read the device credential: {e}");
+        None
+    })
 }
 
-/// Stores the device credential readable by this user only, replacing it atomically.
+/// Stores the device credential, replacing the earlier one: in the OS keyring when it takes it,
+/// otherwise in a file readable by this user only.
 pub fn store_credential(dir: &Path, credential: &str) -> Result<(), AppError> {
-    use std::io::Write;
-    let tmp = dir.join(format!("{CREDENTIAL_FILE}.tmp"));
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create(true).truncate(true);
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    let mut file = options.open(&tmp)?;
-    file.write_all(credential.as_bytes())?;
-    file.sync_all()?;
-    std::fs::rename(&tmp, credential_path(dir))?;
+    let place = DeviceCredential::open(CREDENTIAL_SERVICE, dir).store(credential)?;
+    tracing::info!("device credential stored in the {place:?}");
     Ok(())
 }
 
@@ -89,16 +85,24 @@ mod tests {
         }
     }
 
+    /// The credential survives a restart and a re-registration replaces it. Without a session bus
+    /// (as under `cargo test` here and in CI) it is the private file; `pos-credential`'s own tests
+    /// cover the keyring against a real Secret Service.
     #[cfg(unix)]
     #[test]
-    fn credential_file_is_private_to_the_user() {
+    fn credential_is_kept_and_replaced() {
         use std::os::unix::fs::PermissionsExt;
         let dir = tempfile::tempdir().unwrap();
         assert_eq!(credential(dir.path()), None);
         store_credential(dir.path(), "secret-1").unwrap();
         store_credential(dir.path(), "secret-2").unwrap();
         assert_eq!(credential(dir.path()).as_deref(), Some("secret-2"));
-        let mode = std::fs::metadata(credential_path(dir.path())).unwrap().permissions().mode();
-        assert_eq!(mode & 0o777, 0o600);
+        if std::env::var_os(pos_credential::SESSION_BUS_VAR).is_none() {
+            let file = dir.path().join(pos_credential::CREDENTIAL_FILE);
+            let mode = std::fs::metadata(file).unwrap().permissions().mode();
+            assert_eq!(mode & 0o777, 0o600);
+        }
+        DeviceCredential::open(CREDENTIAL_SERVICE, dir.path()).delete().unwrap();
+        assert_eq!(credential(dir.path()), None);
     }
 }
