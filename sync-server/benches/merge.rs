@@ -1,14 +1,16 @@
 //! Central merge throughput on SQLite and PostgreSQL: 100,000 pushed new-customer changes, 30 %
 //! of them the same people again under other ids (the overlap a chain sees when branches
-//! capture the same customers offline), in batches of 500 through `Db::push` — the same path a
-//! push request takes, minus HTTP. Beside it, a plain batched INSERT of the same rows, as a
-//! ratio (and, on SQLite, the same plain insert through rusqlite, to show what the driver
+//! capture the same customers offline), in pushes as large as a terminal sends
+//! (`pos_sync::push_len`) through `Db::push` — the same path a push request takes, minus HTTP
+//! (the size of one request body is printed beside the 8 MiB limit). Beside it, a plain batched
+//! INSERT of the same rows in batches of that size, as a ratio (and, on SQLite, the same plain insert through rusqlite, to show what the driver
 //! costs). Then the bootstrap: a fresh terminal store pulls the whole organisation over HTTP
 //! from a server on a loopback port, through `pos_sync::sync_once`.
 //!
 //! `cargo bench -p sync-server --bench merge`. Env: `BENCH_CHANGES` (default 100,000);
 //! `BENCH_BACKENDS=sqlite|postgres` (default both; `TEST_DATABASE_URL` for PostgreSQL);
-//! `BENCH_RUNS` (default 1; medians are printed when more); `BENCH_BOOTSTRAP=1000000` pulls an
+//! `BENCH_RUNS` (default 1; medians are printed when more); `BENCH_BATCH` (changes per push,
+//! to compare batch sizes); `BENCH_BOOTSTRAP=1000000` pulls an
 //! organisation of that many customers, seeded by plain insert (not timed), instead of the
 //! merged one.
 
@@ -20,7 +22,14 @@ use sync_server::AppState;
 use uuid::Uuid;
 
 const SEED: u64 = 424_242;
-const BATCH: usize = 500;
+/// Changes per push: `BENCH_BATCH`, or as many as a terminal sends in one request
+/// (`pos_sync::push_len`: at most 5,000 and 6 MiB of JSON).
+fn push_len(changes: &[pos_core::wire::Change]) -> usize {
+    match std::env::var("BENCH_BATCH").ok().and_then(|v| v.parse().ok()) {
+        Some(n) => changes.len().min(n),
+        None => pos_sync::push_len(changes),
+    }
+}
 
 fn changes(n: u64, device: Uuid, org: Uuid) -> Vec<pos_core::wire::Change> {
     let unique = n * 7 / 10;
@@ -55,7 +64,10 @@ async fn merge_run(db: &Db, state: &AppState, n: u64) -> (f64, Uuid) {
     let all = changes(n, device, org);
     let start = Instant::now();
     let (mut applied, mut merged) = (0, 0);
-    for batch in all.chunks(BATCH) {
+    let mut rest = &all[..];
+    while !rest.is_empty() {
+        let (batch, later) = rest.split_at(push_len(rest));
+        rest = later;
         for r in db.push(org, device, batch, &state.clock).await.expect("push").results {
             match r.outcome {
                 ChangeOutcome::Applied => applied += 1,
@@ -69,17 +81,17 @@ async fn merge_run(db: &Db, state: &AppState, n: u64) -> (f64, Uuid) {
 }
 
 /// One plain-insert run of the merge's surviving rows: rows/s.
-async fn plain_run(db: &Db, rows: &[pos_core::Customer]) -> f64 {
+async fn plain_run(db: &Db, rows: &[pos_core::Customer], batch: usize) -> f64 {
     let org = db.create_organization(&format!("bench-raw-{}", Uuid::now_v7())).await.unwrap();
     let start = Instant::now();
-    for batch in rows.chunks(BATCH) {
+    for batch in rows.chunks(batch) {
         db.plain_insert_customers(org, batch).await.expect("plain insert");
     }
     rows.len() as f64 / start.elapsed().as_secs_f64()
 }
 
 /// The same plain insert through rusqlite on the same schema and pragmas: rows/s.
-fn native_plain_run(rows: &[pos_core::Customer]) -> f64 {
+fn native_plain_run(rows: &[pos_core::Customer], batch_size: usize) -> f64 {
     let dir = tempfile::tempdir().unwrap();
     let mut conn = rusqlite::Connection::open(dir.path().join("native.db")).unwrap();
     conn.execute_batch(
@@ -90,28 +102,31 @@ fn native_plain_run(rows: &[pos_core::Customer]) -> f64 {
     conn.execute_batch(include_str!("../../migrations/server-sqlite/0001_init.sql")).unwrap();
     let org = Uuid::now_v7().to_string();
     let start = Instant::now();
-    for (b, batch) in rows.chunks(BATCH).enumerate() {
-        let values = vec!["(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"; batch.len()].join(", ");
-        let sql = format!(
-            "INSERT INTO customers (organization_id, id, seq, phone, email, identification, passport_number, \
-             merged_into, is_active, created_at, data) VALUES {values}"
-        );
+    for (b, batch) in rows.chunks(batch_size).enumerate() {
         let tx = conn.transaction().unwrap();
-        let mut params: Vec<Box<dyn rusqlite::ToSql>> = Vec::new();
-        for (i, c) in batch.iter().enumerate() {
-            params.push(Box::new(org.clone()));
-            params.push(Box::new(c.id.to_string()));
-            params.push(Box::new((b * BATCH + i) as i64));
-            params.push(Box::new(c.phone.clone()));
-            params.push(Box::new(c.email.clone()));
-            params.push(Box::new(c.identification.clone()));
-            params.push(Box::new(c.passport_number.clone()));
-            params.push(Box::new(c.merged_into.map(|m| m.to_string())));
-            params.push(Box::new(c.is_active));
-            params.push(Box::new(c.created_at.to_rfc3339()));
-            params.push(Box::new(serde_json::to_string(c).unwrap()));
+        // One statement per 1,000 rows (SQLite takes at most 32,766 parameters).
+        for (s, statement) in batch.chunks(1_000).enumerate() {
+            let values = vec!["(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"; statement.len()].join(", ");
+            let sql = format!(
+                "INSERT INTO customers (organization_id, id, seq, phone, email, identification, passport_number, \
+             merged_into, is_active, created_at, data) VALUES {values}"
+            );
+            let mut params: Vec<Box<dyn rusqlite::ToSql>> = Vec::new();
+            for (i, c) in statement.iter().enumerate() {
+                params.push(Box::new(org.clone()));
+                params.push(Box::new(c.id.to_string()));
+                params.push(Box::new((b * batch_size + s * 1_000 + i) as i64));
+                params.push(Box::new(c.phone.clone()));
+                params.push(Box::new(c.email.clone()));
+                params.push(Box::new(c.identification.clone()));
+                params.push(Box::new(c.passport_number.clone()));
+                params.push(Box::new(c.merged_into.map(|m| m.to_string())));
+                params.push(Box::new(c.is_active));
+                params.push(Box::new(c.created_at.to_rfc3339()));
+                params.push(Box::new(serde_json::to_string(c).unwrap()));
+            }
+            tx.prepare_cached(&sql).unwrap().execute(rusqlite::params_from_iter(params.iter())).unwrap();
         }
-        tx.prepare_cached(&sql).unwrap().execute(rusqlite::params_from_iter(params.iter())).unwrap();
         tx.commit().unwrap();
     }
     rows.len() as f64 / start.elapsed().as_secs_f64()
@@ -143,14 +158,20 @@ async fn run(label: &str, url: &str, n: u64, runs: usize, bootstrap_size: Option
     tokio::spawn(axum::serve(listener, sync_server::app(state.clone())).into_future());
 
     let rows: Vec<_> = (0..n * 7 / 10).map(|i| pos_demo::customer(SEED, i)).collect();
+    // The plain insert goes in batches of the size of the first push.
+    let mut sample = changes(5_000, Uuid::now_v7(), Uuid::now_v7());
+    let batch = push_len(&sample);
+    sample.truncate(batch);
+    let body = serde_json::to_vec(&pos_core::wire::PushRequest { changes: sample }).unwrap().len() as f64 / 1048576.0;
+    println!("{label:<9} pushes of {batch} changes, {body:.1} MiB of JSON each (body limit 8 MiB)");
     let (mut merges, mut plains, mut natives, mut last_org) = (vec![], vec![], vec![], None);
     for _ in 0..runs {
         let (rate, org) = merge_run(&db, &state, n).await;
         merges.push(rate);
         last_org = Some(org);
-        plains.push(plain_run(&db, &rows).await);
+        plains.push(plain_run(&db, &rows, batch).await);
         if label == "sqlite" {
-            natives.push(native_plain_run(&rows));
+            natives.push(native_plain_run(&rows, batch));
         }
     }
     let fmt = |xs: &[f64]| xs.iter().map(|x| format!("{x:.0}")).collect::<Vec<_>>().join(" ");

@@ -61,7 +61,7 @@ impl AppState {
     }
 }
 
-/// The default body limit (a push of 1,000 changes is well under it).
+/// The default body limit (a terminal's push stays under half of it: `pos_sync::PUSH_BYTES`).
 pub const BODY_LIMIT: usize = 8 * 1024 * 1024;
 
 /// The default request timeout. The work in flight is dropped with its transaction, so

@@ -99,12 +99,27 @@ struct Planner<'a> {
     now_ms: u64,
     /// (key kind, value) → live customer holding it.
     keys: HashMap<(KeyKind, String), Uuid>,
-    touched: Vec<Uuid>,
-    prefs_touched: Vec<Uuid>,
+    touched: FirstSeen,
+    prefs_touched: FirstSeen,
     plan: Plan,
 }
 
 type Outcome = Result<ChangeOutcome, ValidationErrors>;
+
+/// Ids in the order first seen, without repeats (a push of thousands touches thousands).
+#[derive(Default)]
+struct FirstSeen {
+    order: Vec<Uuid>,
+    seen: HashSet<Uuid>,
+}
+
+impl FirstSeen {
+    fn insert(&mut self, id: Uuid) {
+        if self.seen.insert(id) {
+            self.order.push(id);
+        }
+    }
+}
 
 impl<'a> Planner<'a> {
     fn new(organization: Uuid, snapshot: Snapshot, clock: &'a mut HlcClock, now: DateTime<Utc>) -> Self {
@@ -121,19 +136,19 @@ impl<'a> Planner<'a> {
             now,
             now_ms: now.timestamp_millis().max(0) as u64,
             keys,
-            touched: Vec::new(),
-            prefs_touched: Vec::new(),
+            touched: FirstSeen::default(),
+            prefs_touched: FirstSeen::default(),
             plan: Plan::default(),
         }
     }
 
     fn finish(mut self) -> Plan {
-        for id in std::mem::take(&mut self.touched) {
+        for id in std::mem::take(&mut self.touched).order {
             if let Some(c) = self.snapshot.customers.get(&id) {
                 self.plan.customers.push(c.clone());
             }
         }
-        for id in std::mem::take(&mut self.prefs_touched) {
+        for id in std::mem::take(&mut self.prefs_touched).order {
             if let Some((p, clocks)) = self.snapshot.preferences.get(&id) {
                 self.plan.preferences.push((id, p.clone(), clocks.clone()));
             }
@@ -183,9 +198,7 @@ impl<'a> Planner<'a> {
     }
 
     fn touch(&mut self, id: Uuid) {
-        if !self.touched.contains(&id) {
-            self.touched.push(id);
-        }
+        self.touched.insert(id);
     }
 
     /// Stores `customer`, re-indexing its keys.
@@ -349,9 +362,7 @@ impl<'a> Planner<'a> {
             .map_err(|e| ValidationErrors::one(e.0, ErrorCode::InvalidChoice))?;
         let next_clocks = joined.iter().map(|(f, s)| (f.clone(), s.clock)).collect();
         self.snapshot.preferences.insert(target, (next, next_clocks));
-        if !self.prefs_touched.contains(&target) {
-            self.prefs_touched.push(target);
-        }
+        self.prefs_touched.insert(target);
         Ok(if target == customer_id { ChangeOutcome::Applied } else { ChangeOutcome::MergedInto { target } })
     }
 

@@ -2,7 +2,7 @@
 //! conversion to and from the per-field, clock-stamped map that sync merges.
 
 use crate::hlc::Hlc;
-use crate::merge::{record_fields, with_fields, FieldMap, FieldTypeError};
+use crate::merge::{FieldMap, FieldTypeError, Stamped};
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -155,17 +155,81 @@ impl Customer {
         }
     }
 
-    /// The merged fields with their clocks.
+    /// The merged fields with their clocks (as [`crate::merge::record_fields`] reads them from the serde
+    /// form, one field at a time: the server does this for every change it merges, and
+    /// serialising the whole record, clocks included, cost more than the rest of the merge).
     pub fn to_fields(&self) -> FieldMap {
-        record_fields(self, &MERGED_FIELDS, &self.clocks)
+        MERGED_FIELDS
+            .iter()
+            .map(|&name| {
+                let value = self.field_value(name).unwrap_or(Value::Null);
+                let clock = self.clocks.get(name).copied().unwrap_or(Hlc::ZERO);
+                (name.to_owned(), Stamped { value, clock })
+            })
+            .collect()
     }
 
     /// Replaces the merged fields named in `fields` (values and clocks). Unknown field names
-    /// and values of the wrong type are refused as a whole, leaving `self` unchanged.
+    /// and values of the wrong type are refused as a whole, leaving `self` unchanged (as
+    /// [`crate::merge::with_fields`] does, one field at a time).
     pub fn set_fields(&mut self, fields: &FieldMap) -> Result<(), FieldTypeError> {
-        let mut updated = with_fields(self, &MERGED_FIELDS, fields)?;
+        let mut updated = self.clone();
+        for (name, stamped) in fields {
+            updated.set_field(name, &stamped.value)?;
+        }
         updated.clocks.extend(fields.iter().map(|(name, stamped)| (name.clone(), stamped.clock)));
         *self = updated;
+        Ok(())
+    }
+
+    /// One merged field's value in the record's serde form; `None` for another name.
+    fn field_value(&self, name: &str) -> Option<Value> {
+        fn json<T: Serialize>(value: &T) -> Value {
+            serde_json::to_value(value).expect("fields serialise")
+        }
+        Some(match name {
+            "branch_id" => json(&self.branch_id),
+            "first_name" => json(&self.first_name),
+            "surname" => json(&self.surname),
+            "phone" => json(&self.phone),
+            "email" => json(&self.email),
+            "identification" => json(&self.identification),
+            "passport_number" => json(&self.passport_number),
+            "date_of_birth" => json(&self.date_of_birth),
+            "address" => json(&self.address),
+            "city" => json(&self.city),
+            "notes" => json(&self.notes),
+            "source" => json(&self.source),
+            "service_type" => json(&self.service_type),
+            "is_active" => json(&self.is_active),
+            "last_activity" => json(&self.last_activity),
+            _ => return None,
+        })
+    }
+
+    /// Sets one merged field from its serde form.
+    fn set_field(&mut self, name: &str, value: &Value) -> Result<(), FieldTypeError> {
+        fn read<T: serde::de::DeserializeOwned>(value: &Value) -> Result<T, FieldTypeError> {
+            T::deserialize(value).map_err(|e| FieldTypeError(e.to_string()))
+        }
+        match name {
+            "branch_id" => self.branch_id = read(value)?,
+            "first_name" => self.first_name = read(value)?,
+            "surname" => self.surname = read(value)?,
+            "phone" => self.phone = read(value)?,
+            "email" => self.email = read(value)?,
+            "identification" => self.identification = read(value)?,
+            "passport_number" => self.passport_number = read(value)?,
+            "date_of_birth" => self.date_of_birth = read(value)?,
+            "address" => self.address = read(value)?,
+            "city" => self.city = read(value)?,
+            "notes" => self.notes = read(value)?,
+            "source" => self.source = read(value)?,
+            "service_type" => self.service_type = read(value)?,
+            "is_active" => self.is_active = read(value)?,
+            "last_activity" => self.last_activity = read(value)?,
+            _ => return Err(FieldTypeError(format!("unknown field {name}"))),
+        }
         Ok(())
     }
 
@@ -289,6 +353,35 @@ mod tests {
             (valid.first_name, valid.phone, valid.identification, valid.date_of_birth, valid.branch_id),
             (c.first_name, c.phone, c.identification, c.date_of_birth, c.branch_id)
         );
+    }
+
+    #[test]
+    fn fields_read_and_write_as_the_records_serde_form_does() {
+        use crate::merge::{record_fields, with_fields};
+        let mut c = Customer::blank(Uuid::from_u128(1), Uuid::from_u128(2), DateTime::<Utc>::UNIX_EPOCH);
+        c.first_name = "Ana".into();
+        c.phone = Some("+584141234567".into());
+        c.date_of_birth = NaiveDate::from_ymd_opt(1990, 5, 17);
+        c.branch_id = Some(Uuid::from_u128(3));
+        c.last_activity = DateTime::from_timestamp_millis(1_700_000_000_123);
+        c.source = Source::Lead;
+        c.clocks.insert("phone".into(), Hlc { wall_ms: 5, counter: 1, node: 7 });
+        assert_eq!(c.to_fields(), record_fields(&c, &MERGED_FIELDS, &c.clocks));
+
+        let mut other = Customer::blank(Uuid::from_u128(9), Uuid::from_u128(2), DateTime::<Utc>::UNIX_EPOCH);
+        let generic = with_fields(&other, &MERGED_FIELDS, &c.to_fields()).unwrap();
+        other.set_fields(&c.to_fields()).unwrap();
+        assert_eq!(Customer { clocks: generic.clocks.clone(), ..other.clone() }, generic);
+        assert_eq!(other.to_fields(), c.to_fields());
+
+        let before = other.clone();
+        let mut bad = c.to_fields();
+        bad.insert("is_active".into(), Stamped { value: Value::from("yes"), clock: Hlc::ZERO });
+        assert!(other.set_fields(&bad).is_err() && with_fields(&other, &MERGED_FIELDS, &bad).is_err());
+        bad.remove("is_active");
+        bad.insert("id".into(), Stamped { value: Value::from("x"), clock: Hlc::ZERO });
+        assert_eq!(other.set_fields(&bad).unwrap_err(), with_fields(&other, &MERGED_FIELDS, &bad).unwrap_err());
+        assert_eq!(other, before, "a refused change leaves the record as it was");
     }
 
     #[test]

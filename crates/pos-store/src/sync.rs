@@ -51,11 +51,13 @@ impl Store {
             let id = result.change_id.to_string();
             match &result.outcome {
                 ChangeOutcome::Applied => {
-                    done.acknowledged += tx.execute("DELETE FROM outbox WHERE change_id = ?1", [&id])?
+                    // A push answers thousands of changes: prepare each statement once.
+                    done.acknowledged += tx.prepare_cached("DELETE FROM outbox WHERE change_id = ?1")?.execute([&id])?
                 }
                 ChangeOutcome::MergedInto { target } => {
                     let payload: Option<String> = tx
-                        .query_row("SELECT payload FROM outbox WHERE change_id = ?1", [&id], |r| r.get(0))
+                        .prepare_cached("SELECT payload FROM outbox WHERE change_id = ?1")?
+                        .query_row([&id], |r| r.get(0))
                         .optional()?;
                     let change: Option<pos_core::wire::Change> = payload
                         .map(|p| serde_json::from_str(&p))
@@ -73,7 +75,7 @@ impl Store {
                             )?;
                         }
                     }
-                    done.merged += tx.execute("DELETE FROM outbox WHERE change_id = ?1", [&id])?;
+                    done.merged += tx.prepare_cached("DELETE FROM outbox WHERE change_id = ?1")?.execute([&id])?;
                 }
                 ChangeOutcome::Rejected { errors } => {
                     done.rejected += tx.execute(

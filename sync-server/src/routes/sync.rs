@@ -11,8 +11,9 @@ use axum::{Json, Router};
 use pos_core::wire::{PullResponse, PushRequest, PushResponse};
 use serde::Deserialize;
 
-/// Largest push batch accepted; the client sends smaller ones.
-pub const MAX_PUSH: usize = 1_000;
+/// Largest push batch accepted (the client sends at most this many, and fewer when they would
+/// not fit well under the body limit).
+pub const MAX_PUSH: usize = 5_000;
 
 pub fn routes() -> Router<AppState> {
     Router::new().route("/api/v1/sync/push", post(push)).route("/api/v1/sync/pull", get(pull))
@@ -21,7 +22,7 @@ pub fn routes() -> Router<AppState> {
 /// Push outbox changes (terminals)
 ///
 /// Each change is applied exactly once and answered: applied, merged into another customer,
-/// or rejected with field errors. At most 1,000 changes per push.
+/// or rejected with field errors. At most 5,000 changes per push.
 #[utoipa::path(post, path = "/api/v1/sync/push", tag = "sync",
     request_body(content = Object, description = "`{\"changes\": [Change]}` (pos-core wire types)"),
     responses((status = 200, description = "One result per change, in order", body = Object)))]
