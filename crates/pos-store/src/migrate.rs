@@ -7,6 +7,7 @@ use rusqlite::Connection;
 const MIGRATIONS: &[&str] = &[
     include_str!("../../../migrations/terminal/0001_init.sql"),
     include_str!("../../../migrations/terminal/0002_known_users.sql"),
+    include_str!("../../../migrations/terminal/0003_customer_totals.sql"),
 ];
 
 /// Applies every migration newer than the file's `user_version`, each in its own transaction.
