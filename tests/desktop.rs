@@ -105,6 +105,7 @@ fn capture_shows_the_phone_error_as_you_type_then_saves_with_a_valid_phone() {
 
     // A new terminal asks for its server and one-time code first; a malformed address is named.
     app.find("#setup", WAIT);
+    app.wait_until("the server field has the cursor", WAIT, || pos_e2e::app::focused(&app) == "settings-server");
     display.screenshot(&screenshots().join("setup.png"));
     app.replace_text(&app.find("#settings-server", WAIT), "192.168.1.10");
     app.replace_text(&app.find("#settings-code", WAIT), &shop.codes[0]);

@@ -71,8 +71,12 @@ function LanguageSelect({ t, lang, onLang }: { t: T; lang: Lang; onLang: (l: Lan
 }
 
 /** Registration with a server: used by the first-run setup and by the settings screen. */
-function Registration(props: { t: T; lang: Lang; settings: Settings; onRegistered: () => void }) {
+function Registration(props: { t: T; lang: Lang; settings: Settings; autoFocus?: boolean; onRegistered: () => void }) {
   const { t, lang } = props;
+  const serverRef = useRef<HTMLInputElement>(null);
+  useEffect(() => {
+    if (props.autoFocus) serverRef.current?.focus();
+  }, []);
   const [server, setServer] = useState(props.settings.server_url ?? "");
   const [code, setCode] = useState("");
   const [name, setName] = useState(props.settings.terminal_name);
@@ -92,7 +96,7 @@ function Registration(props: { t: T; lang: Lang; settings: Settings; onRegistere
   };
   return (
     <form onSubmit={register}>
-      <Field id="settings-server" label={t("settings.server")} value={server} placeholder="http://192.168.1.10:8080" error={errors.server_url} onInput={setServer} />
+      <Field id="settings-server" inputRef={serverRef} label={t("settings.server")} value={server} placeholder="http://192.168.1.10:8080" error={errors.server_url} onInput={setServer} />
       <Field id="settings-code" label={t("settings.code")} value={code} placeholder="K7QM-2XPD-9HRT" error={errors.code} onInput={setCode} />
       <Field id="settings-name" label={t("settings.name")} value={name} error={errors.terminal_name} onInput={setName} />
       {errors.form && <p class="error">{errors.form}</p>}
@@ -115,7 +119,7 @@ export function SetupScreen(props: { t: T; lang: Lang; settings: Settings; onLan
         <h1>{t("setup.title")}</h1>
         <p class="muted">{t("setup.intro")}</p>
         <LanguageSelect t={t} lang={lang} onLang={props.onLang} />
-        <Registration t={t} lang={lang} settings={props.settings} onRegistered={props.onRegistered} />
+        <Registration t={t} lang={lang} settings={props.settings} autoFocus onRegistered={props.onRegistered} />
       </section>
     </main>
   );
