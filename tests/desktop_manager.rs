@@ -14,6 +14,10 @@ fn id_of(t: &Terminal, query: &str) -> String {
     t.ok(&["lookup", query])[0]["customer"]["id"].as_str().expect("customer id").to_owned()
 }
 
+fn add_rosa(t: &Terminal, surname: &str, phone: &str, email: &str) {
+    t.ok(&["add", "--name", "Rosa", "--surname", surname, "--phone", phone, "--email", email]);
+}
+
 fn open(app: &Session, screen: &str, root: &str) {
     app.click(&app.find(&format!("#nav-{screen}"), WAIT));
     app.find(root, WAIT);
@@ -33,45 +37,15 @@ fn a_manager_edits_preferences_deactivates_in_bulk_merges_a_duplicate_and_switch
     // the first record and opens a review item for the two.
     let branch = shop.terminal(1);
     let late = shop.terminal(2);
-    branch.ok(&[
-        "add",
-        "--name",
-        "Rosa",
-        "--surname",
-        "Pérez",
-        "--phone",
-        "0414-200.00.01",
-        "--email",
-        "rosa@correo.com",
-    ]);
-    branch.ok(&[
-        "add",
-        "--name",
-        "Rosa",
-        "--surname",
-        "Peres",
-        "--phone",
-        "0414-200.00.02",
-        "--email",
-        "rosa.p@correo.com",
-    ]);
+    add_rosa(&branch, "Pérez", "0414-200.00.01", "rosa@correo.com");
+    add_rosa(&branch, "Peres", "0414-200.00.02", "rosa.p@correo.com");
     let (rosa, rosa_b) = (id_of(&branch, "rosa@correo.com"), id_of(&branch, "rosa.p@correo.com"));
     branch.ok(&["sale", "--customer", &rosa_b, "--total", "50,00"]);
     branch.ok(&["add", "--name", "Pedro", "--surname", "Lara", "--phone", "0412-300.00.01", "--city", "Cumaná"]);
     branch.ok(&["add", "--name", "Luisa", "--surname", "Mar", "--phone", "0412-300.00.02", "--city", "Cumaná"]);
     branch.ok(&["add", "--name", "Juan", "--surname", "Sol", "--phone", "0412-300.00.03", "--city", "Mérida"]);
     branch.ok(&["sync"]);
-    late.ok(&[
-        "add",
-        "--name",
-        "Rosa",
-        "--surname",
-        "Pérez",
-        "--phone",
-        "0414-200.00.01",
-        "--email",
-        "rosa.p@correo.com",
-    ]);
+    add_rosa(&late, "Pérez", "0414-200.00.01", "rosa.p@correo.com");
     late.ok(&["sync"]);
     let api = shop.api(&shop.manager);
     let (_, items) = api.get("/api/v1/customers/review-items/");

@@ -258,17 +258,6 @@ impl Session {
             None => Err(answer["err"].clone()),
         }
     }
-
-    /// Saves a PNG screenshot of the window to `path`.
-    pub fn screenshot(&self, path: &Path) {
-        use base64::Engine;
-        let data = self.get("/screenshot");
-        let png = base64::engine::general_purpose::STANDARD.decode(data.as_str().expect("base64")).expect("png");
-        if let Some(dir) = path.parent() {
-            std::fs::create_dir_all(dir).expect("screenshot dir");
-        }
-        std::fs::write(path, png).expect("write screenshot");
-    }
 }
 
 impl Drop for Session {

@@ -49,24 +49,24 @@ impl Sessions {
         *self.0.lock().unwrap_or_else(|p| p.into_inner()) = session;
     }
 
-    /// The signed-in user if their role may do `action`.
-    pub fn require(&self, action: Action) -> Result<SessionInfo, AppError> {
-        let info = self.info().ok_or(AppError::SignedOut)?;
-        if info.role.can(action) {
-            Ok(info)
-        } else {
-            Err(AppError::Forbidden)
-        }
-    }
-
-    /// The server session of a user allowed `action`; a session opened offline has none.
-    pub fn client(&self, action: Action) -> Result<Arc<UserClient>, AppError> {
+    /// The current session if its role may do `action`, read under the lock by `read`.
+    fn allowed<T>(&self, action: Action, read: impl FnOnce(&Session) -> T) -> Result<T, AppError> {
         let guard = self.0.lock().unwrap_or_else(|p| p.into_inner());
         let session = guard.as_ref().ok_or(AppError::SignedOut)?;
         if !session.info.role.can(action) {
             return Err(AppError::Forbidden);
         }
-        session.client.clone().ok_or(AppError::SessionOffline)
+        Ok(read(session))
+    }
+
+    /// The signed-in user if their role may do `action`.
+    pub fn require(&self, action: Action) -> Result<SessionInfo, AppError> {
+        self.allowed(action, |s| s.info.clone())
+    }
+
+    /// The server session of a user allowed `action`; a session opened offline has none.
+    pub fn client(&self, action: Action) -> Result<Arc<UserClient>, AppError> {
+        self.allowed(action, |s| s.client.clone())?.ok_or(AppError::SessionOffline)
     }
 
     /// The server no longer accepts this session's tokens: keep the user signed in here, as if
