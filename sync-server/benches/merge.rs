@@ -3,8 +3,10 @@
 //! capture the same customers offline), in pushes as large as a terminal sends
 //! (`pos_sync::push_len`) through `Db::push` — the same path a push request takes, minus HTTP
 //! (the size of one request body is printed beside the 8 MiB limit). Beside it, a plain batched
-//! INSERT of the same rows in batches of that size, as a ratio (and, on SQLite, the same plain insert through rusqlite, to show what the driver
-//! costs). Then the bootstrap: a fresh terminal store pulls the whole organisation over HTTP
+//! INSERT of the same rows in batches of that size, as a ratio (and, on SQLite, the same plain
+//! insert through rusqlite, to show what the driver costs). Each merge run also prints where its
+//! pushes spent their time (load, plan, write, commit: `Db::push`'s debug log, summed). Then the
+//! bootstrap: a fresh terminal store pulls the whole organisation over HTTP
 //! from a server on a loopback port, through `pos_sync::sync_once`.
 //!
 //! `cargo bench -p sync-server --bench merge`. Env: `BENCH_CHANGES` (default 100,000);
@@ -16,9 +18,13 @@
 
 use pos_core::wire::ChangeOutcome;
 use std::future::IntoFuture;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
 use sync_server::db::Db;
 use sync_server::AppState;
+use tracing_subscriber::layer::SubscriberExt;
+use tracing_subscriber::util::SubscriberInitExt;
+
 use uuid::Uuid;
 
 const SEED: u64 = 424_242;
@@ -45,6 +51,40 @@ fn changes(n: u64, device: Uuid, org: Uuid) -> Vec<pos_core::wire::Change> {
             pos_demo::as_change(&c, device)
         })
         .collect()
+}
+
+/// Where merge time goes: the phase timings `Db::push` logs (debug, target
+/// `sync_server::db::push`), summed: load, plan, write, commit (ms).
+static PHASES: [AtomicU64; 4] = [AtomicU64::new(0), AtomicU64::new(0), AtomicU64::new(0), AtomicU64::new(0)];
+const PHASE_NAMES: [&str; 4] = ["load_ms", "plan_ms", "write_ms", "commit_ms"];
+
+struct PhaseTotals;
+
+impl tracing::field::Visit for PhaseTotals {
+    fn record_u64(&mut self, field: &tracing::field::Field, value: u64) {
+        if let Some(i) = PHASE_NAMES.iter().position(|n| *n == field.name()) {
+            PHASES[i].fetch_add(value, Ordering::Relaxed);
+        }
+    }
+    fn record_debug(&mut self, _: &tracing::field::Field, _: &dyn std::fmt::Debug) {}
+}
+
+impl<S: tracing::Subscriber> tracing_subscriber::Layer<S> for PhaseTotals {
+    fn on_event(&self, event: &tracing::Event<'_>, _: tracing_subscriber::layer::Context<'_, S>) {
+        event.record(&mut PhaseTotals);
+    }
+}
+
+/// The phase totals since the last call, in seconds, as `load 1.2 s, plan …`.
+fn take_phases() -> String {
+    let secs: Vec<String> = PHASES
+        .iter()
+        .zip(PHASE_NAMES)
+        .map(|(total, name)| {
+            format!("{} {:.1} s", name.trim_end_matches("_ms"), total.swap(0, Ordering::Relaxed) as f64 / 1e3)
+        })
+        .collect();
+    secs.join(", ")
 }
 
 fn median(mut xs: Vec<f64>) -> f64 {
@@ -166,7 +206,9 @@ async fn run(label: &str, url: &str, n: u64, runs: usize, bootstrap_size: Option
     println!("{label:<9} pushes of {batch} changes, {body:.1} MiB of JSON each (body limit 8 MiB)");
     let (mut merges, mut plains, mut natives, mut last_org) = (vec![], vec![], vec![], None);
     for _ in 0..runs {
+        take_phases();
         let (rate, org) = merge_run(&db, &state, n).await;
+        println!("{label:<9} merge run: {rate:.0} changes/s; time in pushes: {}", take_phases());
         merges.push(rate);
         last_org = Some(org);
         plains.push(plain_run(&db, &rows, batch).await);
@@ -212,6 +254,9 @@ async fn run(label: &str, url: &str, n: u64, runs: usize, bootstrap_size: Option
 
 #[tokio::main]
 async fn main() {
+    let only_push_timings =
+        tracing_subscriber::filter::Targets::new().with_target("sync_server::db::push", tracing::Level::DEBUG);
+    tracing_subscriber::registry().with(only_push_timings).with(PhaseTotals).init();
     let env = |name: &str| std::env::var(name).ok().and_then(|v| v.parse::<u64>().ok());
     let n = env("BENCH_CHANGES").unwrap_or(100_000);
     let runs = env("BENCH_RUNS").unwrap_or(1).max(1) as usize;

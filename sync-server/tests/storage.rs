@@ -162,3 +162,45 @@ async fn registration_codes_work_once() {
         assert!(db.device(device.id).await.unwrap().unwrap().revoked);
     }
 }
+
+/// PostgreSQL plans a push's key lookups from its statistics; an organisation that grew from
+/// nothing in minutes has none, and its lookups would scan the whole organisation. A push that
+/// takes the organisation past 4,096 changes refreshes them (`ANALYZE`, in the background).
+#[tokio::test]
+async fn postgres_statistics_are_refreshed_when_an_organisation_grows() {
+    let url = std::env::var("TEST_DATABASE_URL").unwrap_or_else(|_| common::POSTGRES_DEFAULT.to_owned());
+    let db = sync_server::db::Db::connect(&url).await.expect("PostgreSQL");
+    let state = sync_server::AppState::new(db.clone()).await.unwrap();
+    let stats = sqlx::PgPool::connect(&url).await.unwrap();
+    let last_analyze = || async {
+        sqlx::query_scalar::<_, Option<chrono::DateTime<Utc>>>(
+            "SELECT last_analyze FROM pg_stat_user_tables WHERE relname = 'customers' AND schemaname = current_schema()",
+        )
+        .fetch_one(&stats)
+        .await
+        .unwrap()
+    };
+    let before = last_analyze().await;
+    let org = db.create_organization(&format!("test-{}", Uuid::now_v7())).await.unwrap();
+    let device = Uuid::now_v7();
+    let changes: Vec<Change> = (0..4_100)
+        .map(|i| {
+            let mut c = pos_demo::customer(7_070, i);
+            c.organization_id = org;
+            pos_demo::as_change(&c, device)
+        })
+        .collect();
+    let small = db.push(org, device, &changes[..100], &state.clock).await.unwrap();
+    assert!(small.results.iter().all(|r| r.outcome == ChangeOutcome::Applied));
+    let large = db.push(org, device, &changes[100..], &state.clock).await.unwrap();
+    assert!(large.results.iter().all(|r| r.outcome == ChangeOutcome::Applied));
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    loop {
+        let now = last_analyze().await;
+        if now.is_some() && now > before {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "no ANALYZE after the push (last: {now:?})");
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+}
