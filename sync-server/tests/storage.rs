@@ -173,8 +173,9 @@ async fn postgres_statistics_are_refreshed_when_an_organisation_grows() {
     let state = sync_server::AppState::new(db.clone()).await.unwrap();
     let stats = sqlx::PgPool::connect(&url).await.unwrap();
     let last_analyze = || async {
-        sqlx::query_scalar::<_, Option<chrono::DateTime<Utc>>>(
-            "SELECT last_analyze FROM pg_stat_user_tables WHERE relname = 'customers' AND schemaname = current_schema()",
+        sqlx::query_scalar::<_, Option<f64>>(
+            "SELECT extract(epoch FROM last_analyze)::float8 FROM pg_stat_user_tables \
+             WHERE relname = 'customers' AND schemaname = current_schema()",
         )
         .fetch_one(&stats)
         .await
