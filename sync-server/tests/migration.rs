@@ -1,6 +1,7 @@
-//! Migration 2 on a database written by version 1: the REST API's filter columns are filled for
-//! customers stored before it, so they are found by name, city and source at once. Both
-//! backends (a fresh SQLite file; a fresh PostgreSQL database, dropped afterwards).
+//! Migrations 2 and 3 on a database written by version 1: the REST API's filter columns are
+//! filled for customers stored before them, so they are found by name, city and source at once,
+//! and their records, written with field clocks as a JSON map, still read with every clock.
+//! Both backends (a fresh SQLite file; a fresh PostgreSQL database, dropped afterwards).
 
 use sqlx::{AnyPool, AssertSqlSafe};
 use sync_server::db::{CustomerFilter, Db, Ordering};
@@ -10,7 +11,7 @@ const V1_SQLITE: &str = include_str!("../../migrations/server-sqlite/0001_init.s
 const V1_POSTGRES: &str = include_str!("../../migrations/server-postgres/0001_init.sql");
 
 /// Writes version 1's schema and one customer the way version 1 stored it.
-async fn version_1(url: &str, schema: &str, org: Uuid) -> Uuid {
+async fn version_1(url: &str, schema: &str, org: Uuid) -> pos_core::Customer {
     sqlx::any::install_default_drivers();
     let pool = AnyPool::connect(url).await.unwrap();
     sqlx::raw_sql(AssertSqlSafe(schema)).execute(&pool).await.unwrap();
@@ -28,6 +29,12 @@ async fn version_1(url: &str, schema: &str, org: Uuid) -> Uuid {
     c.phone = Some("+584141234567".into());
     c.city = Some("Mérida".into());
     c.source = pos_core::Source::Lead;
+    let clock = |wall_ms| pos_core::Hlc { wall_ms, counter: 0, node: 9 };
+    c.clocks = pos_core::customer::MERGED_FIELDS.iter().map(|f| ((*f).to_owned(), clock(1_000))).collect();
+    c.clocks.insert("city".into(), clock(2_000));
+    // Version 1 wrote the clocks as a map of field to clock.
+    let mut record = serde_json::to_value(&c).unwrap();
+    record["clocks"] = serde_json::to_value(&c.clocks).unwrap();
     sqlx::query(AssertSqlSafe(
         "INSERT INTO customers (organization_id, id, seq, phone, merged_into, is_active, created_at, data) \
          VALUES ($1, $2, 1, $3, NULL, 1, $4, $5)"
@@ -37,15 +44,15 @@ async fn version_1(url: &str, schema: &str, org: Uuid) -> Uuid {
     .bind(c.id.to_string())
     .bind(c.phone.clone().unwrap())
     .bind(c.created_at.to_rfc3339())
-    .bind(serde_json::to_string(&c).unwrap())
+    .bind(record.to_string())
     .execute(&pool)
     .await
     .unwrap();
     pool.close().await;
-    c.id
+    c
 }
 
-async fn check(url: &str, org: Uuid, id: Uuid) {
+async fn check(url: &str, org: Uuid, stored: &pos_core::Customer) {
     let db = Db::connect(url).await.unwrap();
     let filter = CustomerFilter {
         search: Some("jose pe".into()),
@@ -57,16 +64,17 @@ async fn check(url: &str, org: Uuid, id: Uuid) {
         ..Default::default()
     };
     let (count, found) = db.list_customers(org, &filter).await.unwrap();
-    assert_eq!((count, found.iter().map(|c| c.id).collect::<Vec<_>>()), (1, vec![id]), "{url}");
+    assert_eq!((count, found.iter().map(|c| c.id).collect::<Vec<_>>()), (1, vec![stored.id]), "{url}");
+    assert_eq!(found[0].clocks, stored.clocks, "{url}");
 }
 
 #[tokio::test]
-async fn migration_2_fills_the_filter_columns_of_older_rows() {
+async fn later_migrations_keep_older_rows_findable_with_their_clocks() {
     let dir = tempfile::tempdir().unwrap();
     let sqlite = format!("{}?mode=rwc", Db::default_sqlite_url(dir.path()));
     let org = Uuid::now_v7();
-    let id = version_1(&sqlite, V1_SQLITE, org).await;
-    check(&sqlite, org, id).await;
+    let stored = version_1(&sqlite, V1_SQLITE, org).await;
+    check(&sqlite, org, &stored).await;
 
     let base = std::env::var("TEST_DATABASE_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into());
     sqlx::any::install_default_drivers();
@@ -75,7 +83,7 @@ async fn migration_2_fills_the_filter_columns_of_older_rows() {
     sqlx::raw_sql(AssertSqlSafe(format!("CREATE DATABASE {name}"))).execute(&admin).await.unwrap();
     let (prefix, _) = base.rsplit_once('/').unwrap();
     let url = format!("{prefix}/{name}");
-    let id = version_1(&url, V1_POSTGRES, org).await;
-    check(&url, org, id).await;
+    let stored = version_1(&url, V1_POSTGRES, org).await;
+    check(&url, org, &stored).await;
     sqlx::raw_sql(AssertSqlSafe(format!("DROP DATABASE {name} WITH (FORCE)"))).execute(&admin).await.unwrap();
 }

@@ -77,8 +77,9 @@ pub struct Customer {
     pub updated_at: DateTime<Utc>,
     /// Set on a tombstone: the customer this one was merged into.
     pub merged_into: Option<Uuid>,
-    /// The clock of the last write of each merged field.
-    #[serde(default)]
+    /// The clock of the last write of each merged field (serialised in the compact form of
+    /// [`crate::field_clocks`]).
+    #[serde(default, with = "crate::field_clocks::compact")]
     pub clocks: BTreeMap<String, Hlc>,
 }
 

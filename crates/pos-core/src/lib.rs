@@ -6,6 +6,7 @@
 
 pub mod customer;
 pub mod error;
+pub mod field_clocks;
 pub mod hlc;
 pub mod identification;
 pub mod keys;

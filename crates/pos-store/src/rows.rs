@@ -2,11 +2,9 @@
 
 use crate::{Result, StoreError};
 use chrono::{DateTime, NaiveDate, SecondsFormat, Utc};
-use pos_core::customer::MERGED_FIELDS;
-use pos_core::{Customer, Hlc, Source};
+use pos_core::{field_clocks, Customer, Source};
 use rusqlite::types::Type;
 use rusqlite::Row;
-use std::collections::BTreeMap;
 use uuid::Uuid;
 
 /// The customer columns, in the order [`customer_from_row`] reads them.
@@ -27,6 +25,11 @@ pub fn ts(t: &DateTime<Utc>) -> String {
 pub fn parse_uuid(s: &str) -> Result<Uuid> {
     Uuid::parse_str(s).map_err(|e| StoreError::Corrupt(format!("uuid {s:?}: {e}")))
 }
+
+/// A stored `source` that is not one of [`Source::ALL`].
+#[derive(Debug, thiserror::Error)]
+#[error("unknown customer source {0:?}")]
+struct UnknownSource(String);
 
 fn conv_err(idx: usize, e: impl std::error::Error + Send + Sync + 'static) -> rusqlite::Error {
     rusqlite::Error::FromSqlConversionFailure(idx, Type::Text, Box::new(e))
@@ -76,15 +79,15 @@ pub fn customer_from_row(row: &Row<'_>) -> rusqlite::Result<Customer> {
         address: row.get(10)?,
         city: row.get(11)?,
         notes: row.get(12)?,
-        source: Source::parse(&source)
-            .ok_or_else(|| conv_err(13, ClockFormatError(format!("unknown source {source:?}"))))?,
+        source: Source::parse(&source).ok_or_else(|| conv_err(13, UnknownSource(source.clone())))?,
         service_type: row.get(14)?,
         is_active: row.get(15)?,
         last_activity: get_opt_ts(row, 16)?,
         created_at: get_ts(row, 17)?,
         updated_at: get_ts(row, 18)?,
         merged_into: get_opt_uuid(row, 19)?,
-        clocks: decode_clocks(row.get_ref(20)?.as_str().map_err(|e| conv_err(20, e))?).map_err(|e| conv_err(20, e))?,
+        clocks: field_clocks::decode(row.get_ref(20)?.as_str().map_err(|e| conv_err(20, e))?)
+            .map_err(|e| conv_err(20, e))?,
     })
 }
 
@@ -141,72 +144,10 @@ pub fn upsert_customers(conn: &rusqlite::Connection, customers: &[Customer]) -> 
                 Value::Text(ts(&c.created_at)),
                 Value::Text(ts(&c.updated_at)),
                 text(c.merged_into.map(|m| m.to_string())),
-                Value::Text(encode_clocks(&c.clocks)),
+                Value::Text(field_clocks::encode(&c.clocks)),
             ]);
         }
         conn.prepare_cached(&sql)?.execute(rusqlite::params_from_iter(values))?;
     }
     Ok(())
-}
-
-/// Field clocks in a compact text form: the most common clock first, then `;field=clock` for
-/// each field whose clock differs (`field=` for one never written). Most rows carry one clock
-/// for every field, so a lookup decodes one timestamp instead of fifteen.
-pub fn encode_clocks(clocks: &BTreeMap<String, Hlc>) -> String {
-    let mut counts: BTreeMap<Hlc, usize> = BTreeMap::new();
-    for c in clocks.values() {
-        *counts.entry(*c).or_default() += 1;
-    }
-    let common = counts.into_iter().max_by_key(|(_, n)| *n).map(|(c, _)| c).unwrap_or(Hlc::ZERO);
-    let mut out = common.to_string();
-    for field in MERGED_FIELDS {
-        match clocks.get(field) {
-            Some(c) if *c == common => {}
-            Some(c) => out.push_str(&format!(";{field}={c}")),
-            None => out.push_str(&format!(";{field}=")),
-        }
-    }
-    out
-}
-
-#[derive(Debug, thiserror::Error)]
-#[error("malformed row: {0}")]
-pub struct ClockFormatError(String);
-
-pub fn decode_clocks(text: &str) -> std::result::Result<BTreeMap<String, Hlc>, ClockFormatError> {
-    let err = || ClockFormatError(text.to_owned());
-    let mut parts = text.split(';');
-    let common: Hlc = parts.next().ok_or_else(err)?.parse().map_err(|_| err())?;
-    let mut clocks: BTreeMap<String, Hlc> = MERGED_FIELDS.iter().map(|f| (f.to_string(), common)).collect();
-    for part in parts {
-        let (field, clock) = part.split_once('=').ok_or_else(err)?;
-        if !MERGED_FIELDS.contains(&field) {
-            return Err(err());
-        }
-        if clock.is_empty() {
-            clocks.remove(field);
-        } else {
-            clocks.insert(field.to_owned(), clock.parse().map_err(|_| err())?);
-        }
-    }
-    Ok(clocks)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn clocks_round_trip_through_the_compact_form() {
-        let a = Hlc { wall_ms: 10, counter: 0, node: 1 };
-        let b = Hlc { wall_ms: 20, counter: 3, node: 2 };
-        let mut clocks: BTreeMap<String, Hlc> = MERGED_FIELDS.iter().map(|f| (f.to_string(), a)).collect();
-        assert_eq!(decode_clocks(&encode_clocks(&clocks)).unwrap(), clocks);
-        assert!(!encode_clocks(&clocks).contains(';'));
-        clocks.insert("city".into(), b);
-        clocks.remove("notes");
-        assert_eq!(decode_clocks(&encode_clocks(&clocks)).unwrap(), clocks);
-        assert!(decode_clocks("nonsense").is_err());
-        assert!(decode_clocks(&format!("{a};shoe_size={b}")).is_err(), "unknown fields are refused");
-    }
 }

@@ -3,6 +3,7 @@
 use super::sync::{customer_row, decode, Val};
 use super::{ts, uuid_col, Actor, Db, DbResult, ReviewItem};
 use chrono::Utc;
+use pos_core::field_clocks::CompactFields;
 use pos_core::merge::{merge_into, FieldMap, Stamped};
 use pos_core::{Customer, HlcClock, Sale};
 use sqlx::Row;
@@ -229,7 +230,7 @@ impl Db {
         .bind(Uuid::now_v7().to_string())
         .bind(kept.id.to_string())
         .bind(gone.id.to_string())
-        .bind(serde_json::to_string(&gone.to_fields()).expect("fields serialise"))
+        .bind(serde_json::to_string(&CompactFields::from(&gone.to_fields())).expect("fields serialise"))
         .bind(&now_text)
         .bind(actor.label())
         .execute(&mut *tx)

@@ -4,6 +4,7 @@
 use super::{ts, uuid_col, Backend, Db, DbError, DbResult};
 use crate::plan::{plan, Plan, Snapshot};
 use chrono::Utc;
+use pos_core::field_clocks::CompactFields;
 use pos_core::wire::{Change, ChangeBody, ChangeOutcome, PullResponse, PulledItem, PushResponse};
 use pos_core::{Customer, Hlc, HlcClock, KeyKind, Preferences, Sale};
 use serde::{Deserialize, Serialize};
@@ -14,6 +15,10 @@ use std::time::Instant;
 use uuid::Uuid;
 
 const MAX_ATTEMPTS: usize = 8;
+
+/// Values per `IN (…)` list: a whole push's keys in one statement where it fits (each statement
+/// is a round trip and, on PostgreSQL, a fresh plan), well under both engines' parameter limits.
+const IN_LIST_LEN: usize = 5_000;
 
 /// Who writes: a terminal pushing its outbox, or a signed-in user through the REST API. Its id
 /// is the `device_id` the batch's changes carry; its label (`device:<id>`, `user:<id>`) is
@@ -197,7 +202,7 @@ impl Db {
         values: &[String],
     ) -> DbResult<Vec<AnyRow>> {
         let mut out = Vec::new();
-        for chunk in values.chunks(500) {
+        for chunk in values.chunks(IN_LIST_LEN) {
             let sql = self.sql_in_order(&format!(
                 "{select} WHERE organization_id = $1 AND {column} IN ({})",
                 placeholders(2, chunk.len())
@@ -589,7 +594,7 @@ impl Db {
             .merges
             .iter()
             .map(|m| {
-                let data = serde_json::to_string(&m.data).expect("fields serialise");
+                let data = serde_json::to_string(&CompactFields::from(&m.data)).expect("fields serialise");
                 vec![
                     org_text(),
                     Val::text(Uuid::now_v7()),
