@@ -139,7 +139,13 @@ fn native_plain_run(rows: &[pos_core::Customer], batch_size: usize) -> f64 {
          PRAGMA wal_autocheckpoint = 16384; PRAGMA temp_store = MEMORY;",
     )
     .unwrap();
-    conn.execute_batch(include_str!("../../migrations/server-sqlite/0001_init.sql")).unwrap();
+    for migration in [
+        include_str!("../../migrations/server-sqlite/0001_init.sql"),
+        include_str!("../../migrations/server-sqlite/0002_customer_api.sql"),
+        include_str!("../../migrations/server-sqlite/0003_partial_key_indexes.sql"),
+    ] {
+        conn.execute_batch(migration).unwrap();
+    }
     let org = Uuid::now_v7().to_string();
     let start = Instant::now();
     for (b, batch) in rows.chunks(batch_size).enumerate() {

@@ -44,10 +44,12 @@ pub enum Backend {
 const SQLITE_MIGRATIONS: &[&str] = &[
     include_str!("../../../migrations/server-sqlite/0001_init.sql"),
     include_str!("../../../migrations/server-sqlite/0002_customer_api.sql"),
+    include_str!("../../../migrations/server-sqlite/0003_partial_key_indexes.sql"),
 ];
 const POSTGRES_MIGRATIONS: &[&str] = &[
     include_str!("../../../migrations/server-postgres/0001_init.sql"),
     include_str!("../../../migrations/server-postgres/0002_customer_api.sql"),
+    include_str!("../../../migrations/server-postgres/0003_partial_key_indexes.sql"),
 ];
 
 /// The server's database.
