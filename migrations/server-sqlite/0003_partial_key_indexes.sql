@@ -1,8 +1,9 @@
 -- Version 3 (SQLite): the unique key indexes leave out rows without that key. Tombstones hold no
 -- keys and most customers have no passport, so a push wrote an index entry for a NULL in about
 -- four of ten key-index insertions. NULLs never collided, so DESIGN.md I1 is enforced exactly as
--- before; `phone IN (…)`, `phone = …` and `phone LIKE …` all imply `phone IS NOT NULL`, so
--- lookups still use these indexes.
+-- before; `phone IN (…)` and `phone = …` imply `phone IS NOT NULL`, so key lookups still use
+-- these indexes. (SQLite does not derive it from `LIKE`; prefix lookups never used them: they
+-- read the organisation's live customers and sort.)
 DROP INDEX customers_phone;
 DROP INDEX customers_email;
 DROP INDEX customers_identification;

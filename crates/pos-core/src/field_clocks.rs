@@ -22,7 +22,7 @@ pub type FieldClocks = BTreeMap<String, Hlc>;
 pub struct ClockFormatError(String);
 
 /// The compact form of `clocks`. Lossless for any field names without `;` or `=`: a name
-/// outside [`MERGED_FIELDS`] is written out like a field whose clock differs.
+/// outside [`MERGED_FIELDS`] is always written out, since decoding fills in only merged fields.
 pub fn encode(clocks: &FieldClocks) -> String {
     let mut counts: Vec<(Hlc, usize)> = Vec::with_capacity(4);
     for clock in clocks.values() {
@@ -36,7 +36,7 @@ pub fn encode(clocks: &FieldClocks) -> String {
     let mut out = String::with_capacity(48);
     write!(out, "{common}").expect("writing to a String");
     for (field, clock) in clocks {
-        if *clock != common {
+        if *clock != common || !MERGED_FIELDS.contains(&field.as_str()) {
             write!(out, ";{field}={clock}").expect("writing to a String");
         }
     }
@@ -164,8 +164,9 @@ mod tests {
         clocks.insert("city".into(), B);
         clocks.remove("notes");
         clocks.insert("loyalty_tier".into(), B);
+        clocks.insert("nickname".into(), A);
         let text = encode(&clocks);
-        assert_eq!(text, format!("{A};city={B};loyalty_tier={B};notes="));
+        assert_eq!(text, format!("{A};city={B};loyalty_tier={B};nickname={A};notes="));
         assert_eq!(decode(&text).unwrap(), clocks);
         assert_eq!(decode(&encode(&FieldClocks::new())).unwrap(), FieldClocks::new());
     }

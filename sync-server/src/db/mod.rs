@@ -121,7 +121,7 @@ impl Db {
                             // a generic plan cached while an organisation was small keeps
                             // scanning it when it is large (measured: 165 vs 2,950 changes/s).
                             // The rows a push touches are in memory (or on SSD): price a random
-                            // page like a sequential one, or a 500-key IN list is planned as a
+                            // page like a sequential one, or an IN list of hundreds of keys is planned as a
                             // scan of the whole organisation (measured: 20 ms vs 3 ms per list).
                             sqlx::raw_sql("SET plan_cache_mode = force_custom_plan; SET random_page_cost = 1.1")
                                 .execute(conn)
