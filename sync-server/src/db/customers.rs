@@ -2,7 +2,7 @@
 //! preferences, sales and stats. Writes go through `write_changes` (the path terminals push
 //! through, so field clocks and the organisation sequence stay one story) or `review.rs`.
 
-use super::sync::{customer_search_columns, decode, StoredPreferences, Val};
+use super::rows::{customer_search_columns, decode, StoredPreferences, Val};
 use super::{ts, uuid_col, Db, DbResult};
 use chrono::{DateTime, Utc};
 use pos_core::lookup::{exact_candidates, name_words, prefix_candidates};

@@ -6,6 +6,7 @@
 mod accounts;
 mod customers;
 mod review;
+mod rows;
 mod sync;
 
 pub use accounts::{DeviceRecord, RefreshUse, UserRecord};

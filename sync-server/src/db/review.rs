@@ -1,6 +1,6 @@
 //! Review items (suspected duplicates) and the explicit merge a manager resolves them with.
 
-use super::sync::{customer_row, decode, Val};
+use super::rows::{customer_row, decode, Val};
 use super::{ts, uuid_col, Actor, Db, DbResult, ReviewItem};
 use chrono::Utc;
 use pos_core::field_clocks::CompactFields;
