@@ -3,11 +3,10 @@
 //! capture the same customers offline), in pushes as large as a terminal sends
 //! (`pos_sync::push_len`) through `Db::push` — the same path a push request takes, minus HTTP
 //! (the size of one request body is printed beside the 8 MiB limit). Beside it, a plain batched
-//! INSERT of the same rows in batches of that size, as a ratio (and, on SQLite, the same plain
-//! insert through rusqlite, to show what the driver costs). Each merge run also prints where its
-//! pushes spent their time (load, plan, write, commit: `Db::push`'s debug log, summed). Then the
-//! bootstrap: a fresh terminal store pulls the whole organisation over HTTP
-//! from a server on a loopback port, through `pos_sync::sync_once`.
+//! INSERT of the same rows in batches of that size, through the same writer, as a ratio. Each
+//! merge run also prints where its pushes spent their time (load, plan, write, commit:
+//! `Db::push`'s debug log, summed). Then the bootstrap: a fresh terminal store pulls the whole
+//! organisation over HTTP from a server on a loopback port, through `pos_sync::sync_once`.
 //!
 //! `cargo bench -p sync-server --bench merge`. Env: `BENCH_CHANGES` (default 100,000);
 //! `BENCH_BACKENDS=sqlite|postgres` (default both; `TEST_DATABASE_URL` for PostgreSQL);
@@ -101,13 +100,15 @@ fn median(mut xs: Vec<f64>) -> f64 {
 async fn merge_run(db: &Db, state: &AppState, n: u64) -> (f64, Uuid) {
     let org = db.create_organization(&format!("bench-{}", Uuid::now_v7())).await.unwrap();
     let device = Uuid::now_v7();
-    let all = changes(n, device, org);
+    let mut batches = Vec::new();
+    let mut rest = changes(n, device, org);
+    while !rest.is_empty() {
+        let later = rest.split_off(push_len(&rest));
+        batches.push(std::mem::replace(&mut rest, later));
+    }
     let start = Instant::now();
     let (mut applied, mut merged) = (0, 0);
-    let mut rest = &all[..];
-    while !rest.is_empty() {
-        let (batch, later) = rest.split_at(push_len(rest));
-        rest = later;
+    for batch in batches {
         for r in db.push(org, device, batch, &state.clock).await.expect("push").results {
             match r.outcome {
                 ChangeOutcome::Applied => applied += 1,
@@ -123,57 +124,10 @@ async fn merge_run(db: &Db, state: &AppState, n: u64) -> (f64, Uuid) {
 /// One plain-insert run of the merge's surviving rows: rows/s.
 async fn plain_run(db: &Db, rows: &[pos_core::Customer], batch: usize) -> f64 {
     let org = db.create_organization(&format!("bench-raw-{}", Uuid::now_v7())).await.unwrap();
+    let batches: Vec<Vec<_>> = rows.chunks(batch).map(<[_]>::to_vec).collect();
     let start = Instant::now();
-    for batch in rows.chunks(batch) {
+    for batch in batches {
         db.plain_insert_customers(org, batch).await.expect("plain insert");
-    }
-    rows.len() as f64 / start.elapsed().as_secs_f64()
-}
-
-/// The same plain insert through rusqlite on the same schema and pragmas: rows/s.
-fn native_plain_run(rows: &[pos_core::Customer], batch_size: usize) -> f64 {
-    let dir = tempfile::tempdir().unwrap();
-    let mut conn = rusqlite::Connection::open(dir.path().join("native.db")).unwrap();
-    conn.execute_batch(
-        "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA cache_size = -65536; \
-         PRAGMA wal_autocheckpoint = 16384; PRAGMA temp_store = MEMORY;",
-    )
-    .unwrap();
-    for migration in [
-        include_str!("../../migrations/server-sqlite/0001_init.sql"),
-        include_str!("../../migrations/server-sqlite/0002_customer_api.sql"),
-        include_str!("../../migrations/server-sqlite/0003_partial_key_indexes.sql"),
-    ] {
-        conn.execute_batch(migration).unwrap();
-    }
-    let org = Uuid::now_v7().to_string();
-    let start = Instant::now();
-    for (b, batch) in rows.chunks(batch_size).enumerate() {
-        let tx = conn.transaction().unwrap();
-        // One statement per 1,000 rows (SQLite takes at most 32,766 parameters).
-        for (s, statement) in batch.chunks(1_000).enumerate() {
-            let values = vec!["(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"; statement.len()].join(", ");
-            let sql = format!(
-                "INSERT INTO customers (organization_id, id, seq, phone, email, identification, passport_number, \
-             merged_into, is_active, created_at, data) VALUES {values}"
-            );
-            let mut params: Vec<Box<dyn rusqlite::ToSql>> = Vec::new();
-            for (i, c) in statement.iter().enumerate() {
-                params.push(Box::new(org.clone()));
-                params.push(Box::new(c.id.to_string()));
-                params.push(Box::new((b * batch_size + s * 1_000 + i) as i64));
-                params.push(Box::new(c.phone.clone()));
-                params.push(Box::new(c.email.clone()));
-                params.push(Box::new(c.identification.clone()));
-                params.push(Box::new(c.passport_number.clone()));
-                params.push(Box::new(c.merged_into.map(|m| m.to_string())));
-                params.push(Box::new(c.is_active));
-                params.push(Box::new(c.created_at.to_rfc3339()));
-                params.push(Box::new(serde_json::to_string(c).unwrap()));
-            }
-            tx.prepare_cached(&sql).unwrap().execute(rusqlite::params_from_iter(params.iter())).unwrap();
-        }
-        tx.commit().unwrap();
     }
     rows.len() as f64 / start.elapsed().as_secs_f64()
 }
@@ -210,7 +164,7 @@ async fn run(label: &str, url: &str, n: u64, runs: usize, bootstrap_size: Option
     sample.truncate(batch);
     let body = serde_json::to_vec(&pos_core::wire::PushRequest { changes: sample }).unwrap().len() as f64 / 1048576.0;
     println!("{label:<9} pushes of {batch} changes, {body:.1} MiB of JSON each (body limit 8 MiB)");
-    let (mut merges, mut plains, mut natives, mut last_org) = (vec![], vec![], vec![], None);
+    let (mut merges, mut plains, mut last_org) = (vec![], vec![], None);
     for _ in 0..runs {
         take_phases();
         let (rate, org) = merge_run(&db, &state, n).await;
@@ -218,9 +172,6 @@ async fn run(label: &str, url: &str, n: u64, runs: usize, bootstrap_size: Option
         merges.push(rate);
         last_org = Some(org);
         plains.push(plain_run(&db, &rows, batch).await);
-        if label == "sqlite" {
-            natives.push(native_plain_run(&rows, batch));
-        }
     }
     let fmt = |xs: &[f64]| xs.iter().map(|x| format!("{x:.0}")).collect::<Vec<_>>().join(" ");
     let (merge, plain) = (median(merges.clone()), median(plains.clone()));
@@ -231,14 +182,6 @@ async fn run(label: &str, url: &str, n: u64, runs: usize, bootstrap_size: Option
         fmt(&plains),
         merge / plain
     );
-    if !natives.is_empty() {
-        let native = median(natives.clone());
-        println!(
-            "{label:<9} the same plain insert through rusqlite: {native:>6.0} rows/s [{}] | sqlx Any / rusqlite = {:.2}",
-            fmt(&natives),
-            plain / native
-        );
-    }
 
     let org = match bootstrap_size {
         None => last_org.expect("a merge run"),
@@ -248,7 +191,7 @@ async fn run(label: &str, url: &str, n: u64, runs: usize, bootstrap_size: Option
             for first in (0..size).step_by(5_000) {
                 let batch: Vec<_> =
                     (first..(first + 5_000).min(size)).map(|i| pos_demo::customer(SEED + 1, i)).collect();
-                db.plain_insert_customers(org, &batch).await.expect("seed");
+                db.plain_insert_customers(org, batch).await.expect("seed");
             }
             println!("{label:<9} seeded {size} customers (not timed) in {:.0} s", start.elapsed().as_secs_f64());
             org

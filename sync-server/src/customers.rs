@@ -84,7 +84,7 @@ impl Customers<'_> {
         if changes.is_empty() {
             return Ok(Vec::new());
         }
-        let answer = self.state.db.write_changes(self.org, self.actor, &changes, &self.state.clock, mode).await?;
+        let answer = self.state.db.write_changes(self.org, self.actor, changes, &self.state.clock, mode).await?;
         crate::metrics::METRICS.record_push(&answer);
         let mut outcomes = Vec::with_capacity(answer.results.len());
         for result in answer.results {

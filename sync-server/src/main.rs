@@ -133,7 +133,7 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
                         pos_demo::as_change(&c, device)
                     })
                     .collect();
-                loaded += db.push(org, device, &changes, &state.clock).await?.results.len();
+                loaded += db.push(org, device, changes, &state.clock).await?.results.len();
             }
             println!("{}", json!({ "loaded": loaded }));
         }

@@ -45,7 +45,7 @@ async fn pushes_merge_the_same_person_and_replays_change_nothing() {
         let (x, y) = (Uuid::now_v7(), Uuid::now_v7());
         let first = customer_change(device, x, &[("phone", json!("+584141234567"))]);
         let second = customer_change(device, y, &[("phone", json!("+584141234567")), ("email", json!("ana@x.com"))]);
-        let r = b.state.db.push(b.org, device, &[first.clone(), second.clone()], &b.state.clock).await.unwrap();
+        let r = b.state.db.push(b.org, device, vec![first.clone(), second.clone()], &b.state.clock).await.unwrap();
         assert_eq!(r.results[0].outcome, ChangeOutcome::Applied);
         assert_eq!(r.results[1].outcome, ChangeOutcome::MergedInto { target: x });
         let live = live_customers(&b).await;
@@ -53,7 +53,7 @@ async fn pushes_merge_the_same_person_and_replays_change_nothing() {
         assert_eq!(live[0].email.as_deref(), Some("ana@x.com"));
 
         let before = b.state.db.pull(b.org, 0, 1000).await.unwrap().cursor;
-        let again = b.state.db.push(b.org, device, &[first, second], &b.state.clock).await.unwrap();
+        let again = b.state.db.push(b.org, device, vec![first, second], &b.state.clock).await.unwrap();
         assert_eq!(again.results, r.results, "a replay gets the same answers");
         assert_eq!(b.state.db.pull(b.org, 0, 1000).await.unwrap().cursor, before, "and writes nothing");
     }
@@ -66,7 +66,7 @@ async fn pull_pages_follow_the_sequence_without_gaps() {
         let changes: Vec<Change> = (0..25)
             .map(|i| customer_change(device, Uuid::now_v7(), &[("phone", json!(format!("+5841200000{i:02}")))]))
             .collect();
-        b.state.db.push(b.org, device, &changes, &b.state.clock).await.unwrap();
+        b.state.db.push(b.org, device, changes, &b.state.clock).await.unwrap();
         let mut seen = HashSet::new();
         let mut cursor = 0;
         let mut pages = 0;
@@ -107,7 +107,7 @@ async fn concurrent_pushes_of_overlapping_customers_leave_no_duplicate() {
                     })
                     .collect();
                 for chunk in changes.chunks(5) {
-                    let r = state.db.push(org, device, chunk, &state.clock).await.unwrap();
+                    let r = state.db.push(org, device, chunk.to_vec(), &state.clock).await.unwrap();
                     assert!(r.results.iter().all(|c| !matches!(c.outcome, ChangeOutcome::Rejected { .. })), "{r:?}");
                 }
             }));
@@ -118,6 +118,47 @@ async fn concurrent_pushes_of_overlapping_customers_leave_no_duplicate() {
         let live = live_customers(&b).await;
         let phones: HashSet<_> = live.iter().filter_map(|c| c.phone.clone()).collect();
         assert_eq!((live.len(), phones.len()), (20, 20), "{}: one live customer per person", b.state.db.backend_name());
+    }
+}
+
+/// On SQLite pushes are written through rusqlite and the explicit merge through sqlx: both
+/// queue on the one write lock (on PostgreSQL, on the organisation's row), so neither fails.
+#[tokio::test]
+async fn an_explicit_merge_while_terminals_push_lands_with_every_push() {
+    for b in common::backends().await {
+        let device = Uuid::now_v7();
+        let (kept, gone) = (Uuid::now_v7(), Uuid::now_v7());
+        let pair = vec![
+            customer_change(device, kept, &[("phone", json!("+584121110001"))]),
+            customer_change(device, gone, &[("phone", json!("+584121110002"))]),
+        ];
+        b.state.db.push(b.org, device, pair, &b.state.clock).await.unwrap();
+        let mut pushes = Vec::new();
+        for t in 0..4 {
+            let (state, org) = (b.state.clone(), b.org);
+            pushes.push(tokio::spawn(async move {
+                let device = Uuid::now_v7();
+                for chunk in 0..5 {
+                    let changes = (0..100)
+                        .map(|i| {
+                            let phone = format!("+58424{t}{chunk}{i:05}");
+                            customer_change(device, Uuid::now_v7(), &[("phone", json!(phone))])
+                        })
+                        .collect();
+                    let r = state.db.push(org, device, changes, &state.clock).await.unwrap();
+                    assert!(r.results.iter().all(|c| c.outcome == ChangeOutcome::Applied), "{r:?}");
+                }
+            }));
+        }
+        let actor = sync_server::db::Actor::User(Uuid::now_v7());
+        let merged = b.state.db.merge_customers(b.org, kept, gone, actor, &b.state.clock).await.unwrap();
+        assert!(merged.is_some(), "{}: the merge found both customers", b.state.db.backend_name());
+        for push in pushes {
+            push.await.unwrap();
+        }
+        let live = live_customers(&b).await;
+        assert_eq!(live.len(), 1 + 4 * 5 * 100, "{}", b.state.db.backend_name());
+        assert!(live.iter().any(|c| c.id == kept) && !live.iter().any(|c| c.id == gone));
     }
 }
 
@@ -191,9 +232,9 @@ async fn postgres_statistics_are_refreshed_when_an_organisation_grows() {
             pos_demo::as_change(&c, device)
         })
         .collect();
-    let small = db.push(org, device, &changes[..100], &state.clock).await.unwrap();
+    let small = db.push(org, device, changes[..100].to_vec(), &state.clock).await.unwrap();
     assert!(small.results.iter().all(|r| r.outcome == ChangeOutcome::Applied));
-    let large = db.push(org, device, &changes[100..], &state.clock).await.unwrap();
+    let large = db.push(org, device, changes[100..].to_vec(), &state.clock).await.unwrap();
     assert!(large.results.iter().all(|r| r.outcome == ChangeOutcome::Applied));
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
     loop {

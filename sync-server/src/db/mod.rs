@@ -1,13 +1,16 @@
 //! Storage: one implementation over sqlx's `Any` driver, on embedded SQLite (the default) or
-//! PostgreSQL (`postgres://…`). The SQL is the subset both engines speak; the schema has a
-//! migration file per engine under `migrations/server-*`. Correctness across server instances
-//! comes from the database: unique indexes and the per-organisation sequence row lock.
+//! PostgreSQL (`postgres://…`); on SQLite, pushes are written through rusqlite (`native`). The
+//! SQL is the subset both engines speak; the schema has a migration file per engine under
+//! `migrations/server-*`. Correctness across server instances comes from the database: unique
+//! indexes and the per-organisation sequence row lock.
 
 mod accounts;
 mod customers;
+mod native;
 mod review;
 mod rows;
 mod sync;
+mod write_tx;
 
 pub use accounts::{DeviceRecord, RefreshUse, UserRecord};
 pub use customers::{CustomerFilter, CustomerStats, MatchedBy, Ordering, MAX_PAGE_SIZE};
@@ -15,20 +18,28 @@ pub use review::{MergeResult, ReviewStatus};
 pub use sync::{Actor, ReviewItem, WriteMode};
 
 use chrono::{DateTime, SecondsFormat, Utc};
+use native::{NativeWriter, SQLITE_PRAGMAS};
 use sqlx::any::{AnyPoolOptions, AnyRow};
 use sqlx::{AnyPool, AssertSqlSafe, Row};
 use std::path::Path;
 use std::str::FromStr;
+use std::sync::Arc;
 use uuid::Uuid;
 
 #[derive(Debug, thiserror::Error)]
 pub enum DbError {
     #[error(transparent)]
     Sql(#[from] sqlx::Error),
+    /// From SQLite's push writer.
+    #[error(transparent)]
+    Native(#[from] rusqlite::Error),
     #[error("stored data is corrupt: {0}")]
     Corrupt(String),
     #[error("unsupported database url {0:?} (use sqlite:// or postgres://)")]
     UnsupportedUrl(String),
+    /// The request asking for a write was dropped before it committed; nothing was written.
+    #[error("the request was abandoned before its write committed")]
+    Abandoned,
     /// A strict create matched customer `existing`; nothing was written.
     #[error("the customer already exists as {existing}")]
     Duplicate { existing: Uuid },
@@ -58,6 +69,8 @@ const POSTGRES_MIGRATIONS: &[&str] = &[
 pub struct Db {
     pool: AnyPool,
     backend: Backend,
+    /// SQLite's push writer (`None` on PostgreSQL).
+    native: Option<Arc<NativeWriter>>,
 }
 
 pub(crate) fn ts(t: &DateTime<Utc>) -> String {
@@ -65,13 +78,15 @@ pub(crate) fn ts(t: &DateTime<Utc>) -> String {
 }
 
 pub(crate) fn uuid_col(row: &AnyRow, col: &str) -> DbResult<Uuid> {
-    let s: String = row.try_get(col)?;
-    Uuid::from_str(&s).map_err(|e| DbError::Corrupt(format!("{col} {s:?}: {e}")))
+    uuid_text(&row.try_get::<String, _>(col)?)
+}
+
+pub(crate) fn uuid_text(s: &str) -> DbResult<Uuid> {
+    Uuid::from_str(s).map_err(|e| DbError::Corrupt(format!("id {s:?}: {e}")))
 }
 
 pub(crate) fn opt_uuid_col(row: &AnyRow, col: &str) -> DbResult<Option<Uuid>> {
-    let s: Option<String> = row.try_get(col)?;
-    s.map(|s| Uuid::from_str(&s).map_err(|e| DbError::Corrupt(format!("{col} {s:?}: {e}")))).transpose()
+    row.try_get::<Option<String>, _>(col)?.as_deref().map(uuid_text).transpose()
 }
 
 impl Db {
@@ -94,19 +109,7 @@ impl Db {
                     .max_connections(4)
                     .after_connect(|conn, _| {
                         Box::pin(async move {
-                            // FULL: an acknowledged push survives a power cut (the terminal drops
-                            // its copy). A 64 MiB cache keeps the key indexes' pages in memory;
-                            // checkpointing every 64 MiB of WAL instead of every 4 MiB copies a page
-                            // hit by many pushes back once, not once per push; the statement journal
-                            // of a multi-row INSERT (only ever needed to undo that statement) stays
-                            // in memory instead of a temporary file.
-                            sqlx::raw_sql(
-                                "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA busy_timeout = 10000; \
-                             PRAGMA foreign_keys = ON; PRAGMA cache_size = -65536; PRAGMA wal_autocheckpoint = 16384; \
-                             PRAGMA temp_store = MEMORY;",
-                            )
-                            .execute(conn)
-                            .await?;
+                            sqlx::raw_sql(SQLITE_PRAGMAS).execute(conn).await?;
                             Ok(())
                         })
                     })
@@ -134,8 +137,15 @@ impl Db {
                     .await?
             }
         };
-        let db = Db { pool, backend };
+        let mut db = Db { pool, backend, native: None };
         db.migrate().await?;
+        if backend == Backend::Sqlite {
+            // The file the pool opened, however the URL named it.
+            let row =
+                sqlx::query("SELECT file FROM pragma_database_list WHERE name = 'main'").fetch_one(&db.pool).await?;
+            let file: String = row.try_get("file")?;
+            db.native = Some(Arc::new(NativeWriter::open(Path::new(&file))?));
+        }
         Ok(db)
     }
 

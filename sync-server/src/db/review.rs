@@ -1,6 +1,8 @@
 //! Review items (suspected duplicates) and the explicit merge a manager resolves them with.
 
-use super::rows::{customer_row, decode, Val};
+use super::rows::{customer_row, decode, Val, CUSTOMER_UPSERT};
+use super::sync::lock_organization;
+use super::write_tx::{SqlxTx, WriteTx};
 use super::{ts, uuid_col, Actor, Db, DbResult, ReviewItem};
 use chrono::Utc;
 use pos_core::field_clocks::CompactFields;
@@ -101,7 +103,7 @@ impl Db {
         clock: &std::sync::Mutex<HlcClock>,
     ) -> DbResult<Option<MergeResult>> {
         let mut tx = self.pool.begin().await?;
-        self.lock_organization(&mut tx, org).await?;
+        lock_organization(&mut SqlxTx { db: self, tx: &mut tx }, org).await?;
         let mut live = Vec::new();
         for id in [survivor, loser] {
             let row = sqlx::query(self.sql("SELECT data FROM customers WHERE organization_id = $1 AND id = $2"))
@@ -158,16 +160,14 @@ impl Db {
         .collect::<DbResult<Vec<_>>>()?;
         let move_prefs = prefs_move == [gone.id];
         let rows = 2 + i64::from(move_prefs);
-        let top: i64 = sqlx::query(self.sql("UPDATE organizations SET seq = seq + $1 WHERE id = $2 RETURNING seq"))
-            .bind(rows)
-            .bind(org.to_string())
-            .fetch_one(&mut *tx)
-            .await?
-            .try_get("seq")?;
+        let mut writer = SqlxTx { db: self, tx: &mut tx };
+        let top = writer.advance_sequence(org, rows).await?.expect("the organisation is locked");
         let org_text = || Val::Text(Some(org.to_string()));
-        // The tombstone first: it releases the keys the survivor may take.
-        self.insert_rows_upsert(&mut tx, vec![customer_row(org_text(), Val::Int(top - rows + 1), &tombstone)]).await?;
-        self.insert_rows_upsert(&mut tx, vec![customer_row(org_text(), Val::Int(top - rows + 2), &next)]).await?;
+        // The tombstone first, in a statement of its own: it releases the keys the survivor may take.
+        writer
+            .insert_rows(CUSTOMER_UPSERT, vec![customer_row(org_text(), Val::Int(top - rows + 1), &tombstone)])
+            .await?;
+        writer.insert_rows(CUSTOMER_UPSERT, vec![customer_row(org_text(), Val::Int(top - rows + 2), &next)]).await?;
         if move_prefs {
             sqlx::query(self.sql(
                 "UPDATE customer_preferences SET customer_id = $1, seq = $2 WHERE organization_id = $3 AND customer_id = $4",

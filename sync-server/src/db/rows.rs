@@ -1,17 +1,16 @@
-//! Row shapes and bulk statements the store modules share: bound values, multi-row `INSERT`s,
-//! chunked `IN (…)` selects, and the customer row with the search columns derived from it.
+//! Row shapes the store modules share: bound values, the `INSERT`s of the write path, and the
+//! customer row with the search columns derived from it.
 
-use super::{ts, Db, DbError, DbResult};
+use super::{ts, DbError, DbResult};
 use pos_core::{Customer, Hlc, Preferences};
 use serde::{Deserialize, Serialize};
 use sqlx::any::AnyRow;
-use sqlx::{Any, Row, Transaction};
+use sqlx::Row;
 use std::collections::BTreeMap;
-use uuid::Uuid;
 
 /// Values per `IN (…)` list: a whole push's keys in one statement where it fits (each statement
 /// is a round trip and, on PostgreSQL, a fresh plan), well under both engines' parameter limits.
-const IN_LIST_LEN: usize = 5_000;
+pub(super) const IN_LIST_LEN: usize = 5_000;
 
 /// A bound value: the store's columns are text or integers.
 pub(super) enum Val {
@@ -109,88 +108,10 @@ pub(super) struct StoredPreferences {
 
 /// A row's `data` column (the stored JSON record) as `T`.
 pub(super) fn decode<T: serde::de::DeserializeOwned>(row: &AnyRow) -> DbResult<T> {
-    let data: String = row.try_get("data")?;
-    serde_json::from_str(&data).map_err(|e| DbError::Corrupt(e.to_string()))
+    parse(&row.try_get::<String, _>("data")?)
 }
 
-/// `$first, $first+1, …` for an IN list of `n` values.
-fn placeholders(first: usize, n: usize) -> String {
-    (first..first + n).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ")
-}
-
-impl Db {
-    /// `SELECT {columns} FROM {table} WHERE organization_id = $1 AND {column} IN (values…)`, in
-    /// chunks that stay under both engines' parameter limits.
-    pub(super) async fn select_in(
-        &self,
-        tx: &mut Transaction<'_, Any>,
-        org: Uuid,
-        select: &str,
-        column: &str,
-        values: &[String],
-    ) -> DbResult<Vec<AnyRow>> {
-        let mut out = Vec::new();
-        for chunk in values.chunks(IN_LIST_LEN) {
-            let sql = self.sql_in_order(&format!(
-                "{select} WHERE organization_id = $1 AND {column} IN ({})",
-                placeholders(2, chunk.len())
-            ));
-            let mut q = sqlx::query(sql).bind(org.to_string());
-            for v in chunk {
-                q = q.bind(v);
-            }
-            out.extend(q.fetch_all(&mut **tx).await?);
-        }
-        Ok(out)
-    }
-
-    /// Inserts or replaces whole customer rows (see [`customer_row`]).
-    pub(super) async fn insert_rows_upsert(&self, tx: &mut Transaction<'_, Any>, rows: Vec<Vec<Val>>) -> DbResult<()> {
-        self.insert_rows(tx, CUSTOMER_UPSERT, rows).await
-    }
-
-    /// Inserts `rows` (values in `insert.columns` order) with multi-row `INSERT … VALUES (…), (…)`
-    /// statements: one round trip per thousand rows instead of one per row, which was most of a
-    /// push's cost. (One JSON parameter unpacked by `json_each` / `json_populate_recordset`
-    /// instead measured slower on SQLite and no better on PostgreSQL.)
-    pub(super) async fn insert_rows(
-        &self,
-        tx: &mut Transaction<'_, Any>,
-        insert: Insert,
-        rows: Vec<Vec<Val>>,
-    ) -> DbResult<()> {
-        let Insert { table, columns, on_conflict } = insert;
-        let width = columns.len();
-        // Both engines take tens of thousands of parameters; stay well under.
-        let per_statement = (20_000 / width).max(1);
-        let mut rows = rows.into_iter().peekable();
-        while rows.peek().is_some() {
-            let chunk: Vec<Vec<Val>> = rows.by_ref().take(per_statement).collect();
-            let mut sql = format!("INSERT INTO {table} ({}) VALUES ", columns.join(", "));
-            let mut n = 0;
-            for i in 0..chunk.len() {
-                sql.push_str(if i == 0 { "(" } else { ", (" });
-                for j in 0..width {
-                    n += 1;
-                    if j > 0 {
-                        sql.push_str(", ");
-                    }
-                    sql.push('$');
-                    sql.push_str(&n.to_string());
-                }
-                sql.push(')');
-            }
-            sql.push(' ');
-            sql.push_str(on_conflict);
-            let mut q = sqlx::query(self.sql_in_order(&sql));
-            for v in chunk.into_iter().flatten() {
-                q = match v {
-                    Val::Text(t) => q.bind(t),
-                    Val::Int(i) => q.bind(i),
-                };
-            }
-            q.execute(&mut **tx).await?;
-        }
-        Ok(())
-    }
+/// A stored JSON column as `T`.
+pub(super) fn parse<T: serde::de::DeserializeOwned>(json: &str) -> DbResult<T> {
+    serde_json::from_str(json).map_err(|e| DbError::Corrupt(e.to_string()))
 }

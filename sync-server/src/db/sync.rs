@@ -1,17 +1,20 @@
 //! Sync storage: a push batch is planned and written in one transaction under the
 //! organisation's sequence row lock; a pull reads whole rows after a cursor.
 
-use super::rows::{customer_row, decode, Insert, StoredPreferences, Val, CUSTOMER_INSERT, CUSTOMER_UPSERT};
-use super::{ts, uuid_col, Backend, Db, DbError, DbResult};
+use super::native::run_ready;
+use super::rows::{customer_row, decode, parse, Insert, StoredPreferences, Val, CUSTOMER_INSERT, CUSTOMER_UPSERT};
+use super::write_tx::{SqlxTx, WriteTx};
+use super::{ts, uuid_col, uuid_text, Backend, Db, DbError, DbResult};
 use crate::plan::{plan, Plan, Snapshot};
 use chrono::Utc;
 use pos_core::field_clocks::CompactFields;
 use pos_core::wire::{Change, ChangeBody, ChangeOutcome, PullResponse, PulledItem, PushResponse};
 use pos_core::{Customer, HlcClock, KeyKind, Sale};
 use serde::{Deserialize, Serialize};
-use sqlx::{Any, Row, Transaction};
+use sqlx::Row;
 use std::collections::{BTreeMap, HashSet};
-use std::time::Instant;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 use uuid::Uuid;
 
 const MAX_ATTEMPTS: usize = 8;
@@ -79,91 +82,291 @@ pub(super) fn is_retryable(e: &DbError) -> bool {
         DbError::Sql(sqlx::Error::Database(db)) => {
             db.is_unique_violation() || matches!(db.code().as_deref(), Some("40001" | "40P01" | "5" | "6" | "517"))
         }
+        DbError::Native(e) => super::native::is_retryable(e),
         _ => false,
     }
 }
 
-impl Db {
-    async fn customers_where(
-        &self,
-        tx: &mut Transaction<'_, Any>,
-        org: Uuid,
-        column: &str,
-        values: &[String],
-    ) -> DbResult<Vec<Customer>> {
-        self.select_in(tx, org, "SELECT data FROM customers", column, values).await?.iter().map(decode).collect()
+/// Locks the organisation's sequence row: locking it first serialises writers of one
+/// organisation (on every instance), so sequence order is commit order and a pull never skips a
+/// change that commits late.
+pub(super) async fn lock_organization(tx: &mut impl WriteTx, org: Uuid) -> DbResult<()> {
+    match tx.advance_sequence(org, 0).await? {
+        Some(_) => Ok(()),
+        None => Err(DbError::Corrupt(format!("organisation {org} does not exist"))),
     }
+}
 
-    /// Loads every row the batch can touch (see [`Snapshot`]).
-    async fn load_snapshot(&self, tx: &mut Transaction<'_, Any>, org: Uuid, changes: &[Change]) -> DbResult<Snapshot> {
-        let mut snapshot = Snapshot::default();
-        let mut ids: HashSet<String> = HashSet::new();
-        let mut keys: BTreeMap<KeyKind, HashSet<String>> = BTreeMap::new();
-        let mut sale_ids = Vec::new();
-        for change in changes {
-            match &change.body {
-                ChangeBody::Customer { id, fields } => {
-                    ids.insert(id.to_string());
-                    for kind in KeyKind::PRIORITY {
-                        if let Some(serde_json::Value::String(v)) = fields.get(kind.field()).map(|s| &s.value) {
-                            keys.entry(kind).or_default().insert(v.clone());
-                        }
+async fn customers_where(tx: &mut impl WriteTx, org: Uuid, column: &str, values: &[String]) -> DbResult<Vec<Customer>> {
+    tx.select_in(org, "SELECT data FROM customers", column, values).await?.iter().map(|row| parse(&row[0])).collect()
+}
+
+/// Loads every row the batch can touch (see [`Snapshot`]).
+async fn load_snapshot(tx: &mut impl WriteTx, org: Uuid, changes: &[Change]) -> DbResult<Snapshot> {
+    let mut snapshot = Snapshot::default();
+    let mut ids: HashSet<String> = HashSet::new();
+    let mut keys: BTreeMap<KeyKind, HashSet<String>> = BTreeMap::new();
+    let mut sale_ids = Vec::new();
+    for change in changes {
+        match &change.body {
+            ChangeBody::Customer { id, fields } => {
+                ids.insert(id.to_string());
+                for kind in KeyKind::PRIORITY {
+                    if let Some(serde_json::Value::String(v)) = fields.get(kind.field()).map(|s| &s.value) {
+                        keys.entry(kind).or_default().insert(v.clone());
                     }
                 }
-                ChangeBody::Preferences { customer_id, .. } => {
-                    ids.insert(customer_id.to_string());
-                }
-                ChangeBody::Sale { sale } => {
-                    ids.insert(sale.customer_id.to_string());
-                    sale_ids.push(sale.id.to_string());
-                }
+            }
+            ChangeBody::Preferences { customer_id, .. } => {
+                ids.insert(customer_id.to_string());
+            }
+            ChangeBody::Sale { sale } => {
+                ids.insert(sale.customer_id.to_string());
+                sale_ids.push(sale.id.to_string());
             }
         }
-        let mut found = self.customers_where(tx, org, "id", &ids.into_iter().collect::<Vec<_>>()).await?;
-        for (kind, values) in &keys {
-            found.extend(
-                self.customers_where(tx, org, kind.field(), &values.iter().cloned().collect::<Vec<_>>()).await?,
-            );
-        }
-        // Follow merge chains to their survivors.
-        loop {
-            for c in found.drain(..) {
-                snapshot.customers.insert(c.id, c);
-            }
-            let missing: Vec<String> = snapshot
-                .customers
-                .values()
-                .filter_map(|c| c.merged_into)
-                .filter(|t| !snapshot.customers.contains_key(t))
-                .map(|t| t.to_string())
-                .collect();
-            if missing.is_empty() {
-                break;
-            }
-            found = self.customers_where(tx, org, "id", &missing).await?;
-            if found.is_empty() {
-                break;
-            }
-        }
-        let customer_ids: Vec<String> = snapshot.customers.keys().map(Uuid::to_string).collect();
-        let select = "SELECT customer_id, data FROM customer_preferences";
-        for row in self.select_in(tx, org, select, "customer_id", &customer_ids).await? {
-            let stored: StoredPreferences = decode(&row)?;
-            snapshot.preferences.insert(uuid_col(&row, "customer_id")?, (stored.preferences, stored.clocks));
-        }
-        let change_ids: Vec<String> = changes.iter().map(|c| c.change_id.to_string()).collect();
-        let select = "SELECT change_id, outcome FROM applied_changes";
-        for row in self.select_in(tx, org, select, "change_id", &change_ids).await? {
-            let outcome: String = row.try_get("outcome")?;
-            let outcome: ChangeOutcome = serde_json::from_str(&outcome).map_err(|e| DbError::Corrupt(e.to_string()))?;
-            snapshot.applied.insert(uuid_col(&row, "change_id")?, outcome);
-        }
-        for row in self.select_in(tx, org, "SELECT id FROM sales", "id", &sale_ids).await? {
-            snapshot.sale_ids.insert(uuid_col(&row, "id")?);
-        }
-        Ok(snapshot)
     }
+    let mut found = customers_where(tx, org, "id", &ids.into_iter().collect::<Vec<_>>()).await?;
+    for (kind, values) in &keys {
+        found.extend(customers_where(tx, org, kind.field(), &values.iter().cloned().collect::<Vec<_>>()).await?);
+    }
+    // Follow merge chains to their survivors.
+    loop {
+        for c in found.drain(..) {
+            snapshot.customers.insert(c.id, c);
+        }
+        let missing: Vec<String> = snapshot
+            .customers
+            .values()
+            .filter_map(|c| c.merged_into)
+            .filter(|t| !snapshot.customers.contains_key(t))
+            .map(|t| t.to_string())
+            .collect();
+        if missing.is_empty() {
+            break;
+        }
+        found = customers_where(tx, org, "id", &missing).await?;
+        if found.is_empty() {
+            break;
+        }
+    }
+    let customer_ids: Vec<String> = snapshot.customers.keys().map(Uuid::to_string).collect();
+    let select = "SELECT customer_id, data FROM customer_preferences";
+    for row in tx.select_in(org, select, "customer_id", &customer_ids).await? {
+        let stored: StoredPreferences = parse(&row[1])?;
+        snapshot.preferences.insert(uuid_text(&row[0])?, (stored.preferences, stored.clocks));
+    }
+    let change_ids: Vec<String> = changes.iter().map(|c| c.change_id.to_string()).collect();
+    for row in tx.select_in(org, "SELECT change_id, outcome FROM applied_changes", "change_id", &change_ids).await? {
+        snapshot.applied.insert(uuid_text(&row[0])?, parse(&row[1])?);
+    }
+    for row in tx.select_in(org, "SELECT id FROM sales", "id", &sale_ids).await? {
+        snapshot.sale_ids.insert(uuid_text(&row[0])?);
+    }
+    Ok(snapshot)
+}
 
+/// How long a push's steps took, from its start.
+struct PushTimings {
+    loaded: Duration,
+    planned: Duration,
+    written: Duration,
+}
+
+/// One attempt at a push inside `tx`, short of the commit: load, plan, write.
+async fn push_in(
+    tx: &mut impl WriteTx,
+    org: Uuid,
+    actor: Actor,
+    changes: &[Change],
+    clock: &Mutex<HlcClock>,
+    mode: WriteMode,
+) -> DbResult<(PushResponse, SequenceSpan, PushTimings)> {
+    let started = Instant::now();
+    lock_organization(tx, org).await?;
+    let snapshot = load_snapshot(tx, org, changes).await?;
+    let loaded = started.elapsed();
+    let plan = {
+        let mut clock = clock.lock().expect("clock lock");
+        plan(org, actor.id(), changes, snapshot, &mut clock, Utc::now())
+    };
+    if mode == WriteMode::Strict {
+        if let Some(target) = plan.results.iter().find_map(|r| match r.outcome {
+            ChangeOutcome::MergedInto { target } => Some(target),
+            _ => None,
+        }) {
+            return Err(DbError::Duplicate { existing: target });
+        }
+    }
+    let planned = started.elapsed();
+    let sequence = write_plan(tx, org, &actor.label(), &plan).await?;
+    let timings = PushTimings { loaded, planned, written: started.elapsed() };
+    Ok((PushResponse { results: plan.results }, sequence, timings))
+}
+
+/// Writes `plan` and returns the organisation's sequence before and after it.
+async fn write_plan(tx: &mut impl WriteTx, org: Uuid, actor: &str, plan: &Plan) -> DbResult<SequenceSpan> {
+    let rows = (plan.customers.len() + plan.preferences.len() + plan.sales.len()) as i64;
+    let top = tx.advance_sequence(org, rows).await?.expect("the organisation is locked");
+    let span = SequenceSpan { before: top - rows, after: top };
+    let mut seq = top - rows;
+    let mut next_seq = || {
+        seq += 1;
+        Val::Int(seq)
+    };
+    let org_text = || Val::Text(Some(org.to_string()));
+    let now = ts(&Utc::now());
+
+    // Tombstones first: they release keys before survivors take them.
+    let (tombstones, live): (Vec<&Customer>, Vec<&Customer>) =
+        plan.customers.iter().partition(|c| c.merged_into.is_some());
+    for group in [tombstones, live] {
+        let rows = group.iter().map(|c| customer_row(org_text(), next_seq(), c)).collect();
+        tx.insert_rows(CUSTOMER_UPSERT, rows).await?;
+    }
+    let rows = plan
+        .preferences
+        .iter()
+        .map(|(customer_id, preferences, clocks)| {
+            let data =
+                serde_json::to_string(&StoredPreferences { preferences: preferences.clone(), clocks: clocks.clone() })
+                    .expect("preferences serialise");
+            vec![org_text(), Val::text(customer_id), next_seq(), Val::Text(Some(data))]
+        })
+        .collect();
+    tx.insert_rows(
+        Insert {
+            table: "customer_preferences",
+            columns: &["organization_id", "customer_id", "seq", "data"],
+            on_conflict:
+                "ON CONFLICT (organization_id, customer_id) DO UPDATE SET seq = excluded.seq, data = excluded.data",
+        },
+        rows,
+    )
+    .await?;
+    let rows = plan
+        .sales
+        .iter()
+        .map(|sale| {
+            let data = serde_json::to_string(sale).expect("sales serialise");
+            vec![
+                org_text(),
+                Val::text(sale.id),
+                next_seq(),
+                Val::text(sale.customer_id),
+                Val::Text(Some(ts(&sale.sold_at))),
+                Val::Text(Some(data)),
+            ]
+        })
+        .collect();
+    tx.insert_rows(
+        Insert {
+            table: "sales",
+            columns: &["organization_id", "id", "seq", "customer_id", "sold_at", "data"],
+            on_conflict: "",
+        },
+        rows,
+    )
+    .await?;
+    let rows = plan
+        .applied
+        .iter()
+        .map(|(change_id, outcome)| {
+            let outcome = serde_json::to_string(outcome).expect("outcomes serialise");
+            vec![
+                org_text(),
+                Val::text(change_id),
+                Val::text(actor.split_once(':').map_or(actor, |(_, id)| id)),
+                Val::Text(Some(outcome)),
+                Val::Text(Some(now.clone())),
+            ]
+        })
+        .collect();
+    tx.insert_rows(
+        Insert {
+            table: "applied_changes",
+            columns: &["organization_id", "change_id", "device_id", "outcome", "applied_at"],
+            on_conflict: "",
+        },
+        rows,
+    )
+    .await?;
+    let rows = plan
+        .reviews
+        .iter()
+        .map(|r| {
+            let key = Val::Text(Some(r.key.field().to_owned()));
+            vec![
+                org_text(),
+                Val::text(Uuid::now_v7()),
+                Val::text(r.customer_a),
+                Val::text(r.customer_b),
+                key,
+                Val::Text(Some(now.clone())),
+            ]
+        })
+        .collect();
+    tx.insert_rows(
+        Insert {
+            table: "review_items",
+            columns: &["organization_id", "id", "customer_a", "customer_b", "match_key", "created_at"],
+            on_conflict: "",
+        },
+        rows,
+    )
+    .await?;
+    let rows = plan
+        .merges
+        .iter()
+        .map(|m| {
+            let data = serde_json::to_string(&CompactFields::from(&m.data)).expect("fields serialise");
+            vec![
+                org_text(),
+                Val::text(Uuid::now_v7()),
+                Val::text(m.target_id),
+                Val::text(m.source_id),
+                Val::text(m.change_id),
+                Val::Text(Some(data)),
+                Val::Text(Some(now.clone())),
+                Val::text(actor),
+            ]
+        })
+        .collect();
+    tx.insert_rows(
+        Insert {
+            table: "merge_log",
+            columns: &[
+                "organization_id",
+                "id",
+                "target_id",
+                "source_id",
+                "change_id",
+                "data",
+                "merged_at",
+                "merged_by",
+            ],
+            on_conflict: "",
+        },
+        rows,
+    )
+    .await?;
+    Ok(span)
+}
+
+/// Inserts `customers` as new rows with the organisation's next sequence numbers.
+async fn insert_customers(tx: &mut impl WriteTx, org: Uuid, customers: &[Customer]) -> DbResult<()> {
+    let top = tx.advance_sequence(org, customers.len() as i64).await?;
+    let top = top.ok_or_else(|| DbError::Corrupt(format!("organisation {org} does not exist")))?;
+    let first = top - customers.len() as i64;
+    let rows = customers
+        .iter()
+        .zip(first + 1..)
+        .map(|(c, seq)| customer_row(Val::Text(Some(org.to_string())), Val::Int(seq), c))
+        .collect();
+    tx.insert_rows(CUSTOMER_INSERT, rows).await
+}
+
+impl Db {
     /// Applies a pushed batch exactly once per change id and answers each change. The whole
     /// batch commits or nothing does; a transaction that lost a race to another instance is
     /// retried from scratch.
@@ -171,8 +374,8 @@ impl Db {
         &self,
         org: Uuid,
         device: Uuid,
-        changes: &[Change],
-        clock: &std::sync::Mutex<HlcClock>,
+        changes: Vec<Change>,
+        clock: &Arc<Mutex<HlcClock>>,
     ) -> DbResult<PushResponse> {
         self.write_changes(org, Actor::Device(device), changes, clock, WriteMode::Merge).await
     }
@@ -184,14 +387,15 @@ impl Db {
         &self,
         org: Uuid,
         actor: Actor,
-        changes: &[Change],
-        clock: &std::sync::Mutex<HlcClock>,
+        changes: Vec<Change>,
+        clock: &Arc<Mutex<HlcClock>>,
         mode: WriteMode,
     ) -> DbResult<PushResponse> {
+        let changes: Arc<[Change]> = changes.into();
         let mut attempt = 0;
         loop {
             attempt += 1;
-            match self.try_push(org, actor, changes, clock, mode).await {
+            match self.try_push(org, actor, &changes, clock, mode).await {
                 Err(e) if attempt < MAX_ATTEMPTS && is_retryable(&e) => {
                     tracing::debug!(attempt, error = %e, "push lost a race, retrying");
                     tokio::time::sleep(std::time::Duration::from_millis(5 * attempt as u64)).await;
@@ -205,34 +409,27 @@ impl Db {
         &self,
         org: Uuid,
         actor: Actor,
-        changes: &[Change],
-        clock: &std::sync::Mutex<HlcClock>,
+        changes: &Arc<[Change]>,
+        clock: &Arc<Mutex<HlcClock>>,
         mode: WriteMode,
     ) -> DbResult<PushResponse> {
         let started = Instant::now();
-        let mut tx = self.pool.begin().await?;
-        self.lock_organization(&mut tx, org).await?;
-        let snapshot = self.load_snapshot(&mut tx, org, changes).await?;
-        let loaded = started.elapsed();
-        let plan = {
-            let mut clock = clock.lock().expect("clock lock");
-            plan(org, actor.id(), changes, snapshot, &mut clock, Utc::now())
-        };
-        if mode == WriteMode::Strict {
-            if let Some(target) = plan.results.iter().find_map(|r| match r.outcome {
-                ChangeOutcome::MergedInto { target } => Some(target),
-                _ => None,
-            }) {
-                return Err(DbError::Duplicate { existing: target });
+        let (response, sequence, timings) = match &self.native {
+            Some(writer) => {
+                let (changes, clock) = (changes.clone(), clock.clone());
+                writer.write(move |tx| run_ready(push_in(tx, org, actor, &changes, &clock, mode))).await?
             }
-        }
-        let planned = started.elapsed();
-        let sequence = self.write_plan(&mut tx, org, &actor.label(), &plan).await?;
-        let written = started.elapsed();
-        tx.commit().await?;
+            None => {
+                let mut tx = self.pool.begin().await?;
+                let pushed = push_in(&mut SqlxTx { db: self, tx: &mut tx }, org, actor, changes, clock, mode).await?;
+                tx.commit().await?;
+                pushed
+            }
+        };
         let committed = started.elapsed();
         self.refresh_statistics_if_grown(sequence);
         // Where a push's time goes (`RUST_LOG=sync_server::db=debug`; the merge bench sums it).
+        let PushTimings { loaded, planned, written } = timings;
         tracing::debug!(
             target: "sync_server::db::push",
             changes = changes.len(),
@@ -242,21 +439,7 @@ impl Db {
             commit_ms = (committed - written).as_millis() as u64,
             "push written"
         );
-        Ok(PushResponse { results: plan.results })
-    }
-
-    /// Locks the organisation's sequence row: locking it first serialises writers of one
-    /// organisation (on every instance), so sequence order is commit order and a pull never
-    /// skips a change that commits late.
-    pub(super) async fn lock_organization(&self, tx: &mut Transaction<'_, Any>, org: Uuid) -> DbResult<()> {
-        let locked = sqlx::query(self.sql("UPDATE organizations SET seq = seq WHERE id = $1 RETURNING seq"))
-            .bind(org.to_string())
-            .fetch_optional(&mut **tx)
-            .await?;
-        if locked.is_none() {
-            return Err(DbError::Corrupt(format!("organisation {org} does not exist")));
-        }
-        Ok(())
+        Ok(response)
     }
 
     /// On PostgreSQL, refreshes the planner's statistics in the background when a push has
@@ -280,194 +463,20 @@ impl Db {
         });
     }
 
-    /// Writes `plan` and returns the organisation's sequence before and after it.
-    async fn write_plan(
-        &self,
-        tx: &mut Transaction<'_, Any>,
-        org: Uuid,
-        actor: &str,
-        plan: &Plan,
-    ) -> DbResult<SequenceSpan> {
-        let rows = (plan.customers.len() + plan.preferences.len() + plan.sales.len()) as i64;
-        let top: i64 = sqlx::query(self.sql("UPDATE organizations SET seq = seq + $1 WHERE id = $2 RETURNING seq"))
-            .bind(rows)
-            .bind(org.to_string())
-            .fetch_one(&mut **tx)
-            .await?
-            .try_get("seq")?;
-        let span = SequenceSpan { before: top - rows, after: top };
-        let mut seq = top - rows;
-        let mut next_seq = || {
-            seq += 1;
-            Val::Int(seq)
-        };
-        let org_text = || Val::Text(Some(org.to_string()));
-        let now = ts(&Utc::now());
-
-        // Tombstones first: they release keys before survivors take them.
-        let (tombstones, live): (Vec<&Customer>, Vec<&Customer>) =
-            plan.customers.iter().partition(|c| c.merged_into.is_some());
-        for group in [tombstones, live] {
-            let rows = group.iter().map(|c| customer_row(org_text(), next_seq(), c)).collect();
-            self.insert_rows(tx, CUSTOMER_UPSERT, rows).await?;
-        }
-        let rows = plan
-            .preferences
-            .iter()
-            .map(|(customer_id, preferences, clocks)| {
-                let data = serde_json::to_string(&StoredPreferences {
-                    preferences: preferences.clone(),
-                    clocks: clocks.clone(),
-                })
-                .expect("preferences serialise");
-                vec![org_text(), Val::text(customer_id), next_seq(), Val::Text(Some(data))]
-            })
-            .collect();
-        self.insert_rows(
-            tx,
-            Insert {
-                table: "customer_preferences",
-                columns: &["organization_id", "customer_id", "seq", "data"],
-                on_conflict:
-                    "ON CONFLICT (organization_id, customer_id) DO UPDATE SET seq = excluded.seq, data = excluded.data",
-            },
-            rows,
-        )
-        .await?;
-        let rows = plan
-            .sales
-            .iter()
-            .map(|sale| {
-                let data = serde_json::to_string(sale).expect("sales serialise");
-                vec![
-                    org_text(),
-                    Val::text(sale.id),
-                    next_seq(),
-                    Val::text(sale.customer_id),
-                    Val::Text(Some(ts(&sale.sold_at))),
-                    Val::Text(Some(data)),
-                ]
-            })
-            .collect();
-        self.insert_rows(
-            tx,
-            Insert {
-                table: "sales",
-                columns: &["organization_id", "id", "seq", "customer_id", "sold_at", "data"],
-                on_conflict: "",
-            },
-            rows,
-        )
-        .await?;
-        let rows = plan
-            .applied
-            .iter()
-            .map(|(change_id, outcome)| {
-                let outcome = serde_json::to_string(outcome).expect("outcomes serialise");
-                vec![
-                    org_text(),
-                    Val::text(change_id),
-                    Val::text(actor.split_once(':').map_or(actor, |(_, id)| id)),
-                    Val::Text(Some(outcome)),
-                    Val::Text(Some(now.clone())),
-                ]
-            })
-            .collect();
-        self.insert_rows(
-            tx,
-            Insert {
-                table: "applied_changes",
-                columns: &["organization_id", "change_id", "device_id", "outcome", "applied_at"],
-                on_conflict: "",
-            },
-            rows,
-        )
-        .await?;
-        let rows = plan
-            .reviews
-            .iter()
-            .map(|r| {
-                let key = Val::Text(Some(r.key.field().to_owned()));
-                vec![
-                    org_text(),
-                    Val::text(Uuid::now_v7()),
-                    Val::text(r.customer_a),
-                    Val::text(r.customer_b),
-                    key,
-                    Val::Text(Some(now.clone())),
-                ]
-            })
-            .collect();
-        self.insert_rows(
-            tx,
-            Insert {
-                table: "review_items",
-                columns: &["organization_id", "id", "customer_a", "customer_b", "match_key", "created_at"],
-                on_conflict: "",
-            },
-            rows,
-        )
-        .await?;
-        let rows = plan
-            .merges
-            .iter()
-            .map(|m| {
-                let data = serde_json::to_string(&CompactFields::from(&m.data)).expect("fields serialise");
-                vec![
-                    org_text(),
-                    Val::text(Uuid::now_v7()),
-                    Val::text(m.target_id),
-                    Val::text(m.source_id),
-                    Val::text(m.change_id),
-                    Val::Text(Some(data)),
-                    Val::Text(Some(now.clone())),
-                    Val::text(actor),
-                ]
-            })
-            .collect();
-        self.insert_rows(
-            tx,
-            Insert {
-                table: "merge_log",
-                columns: &[
-                    "organization_id",
-                    "id",
-                    "target_id",
-                    "source_id",
-                    "change_id",
-                    "data",
-                    "merged_at",
-                    "merged_by",
-                ],
-                on_conflict: "",
-            },
-            rows,
-        )
-        .await?;
-        Ok(span)
-    }
-
-    /// A plain batched INSERT of customer rows in one transaction, without the merge: the
-    /// baseline the merge benchmark compares with, and its way to seed a large organisation.
-    /// The rows take the organisation's next sequence numbers, so a terminal can pull them.
+    /// A plain batched INSERT of customer rows in one transaction, without the merge, through the
+    /// push's writer: the baseline the merge benchmark compares with, and its way to seed a large
+    /// organisation. The rows take the organisation's next sequence numbers, so a terminal can
+    /// pull them.
     #[doc(hidden)]
-    pub async fn plain_insert_customers(&self, org: Uuid, customers: &[Customer]) -> DbResult<()> {
-        let mut tx = self.pool.begin().await?;
-        let top: i64 = sqlx::query(self.sql("UPDATE organizations SET seq = seq + $1 WHERE id = $2 RETURNING seq"))
-            .bind(customers.len() as i64)
-            .bind(org.to_string())
-            .fetch_one(&mut *tx)
-            .await?
-            .try_get("seq")?;
-        let first = top - customers.len() as i64;
-        let rows = customers
-            .iter()
-            .zip(first + 1..)
-            .map(|(c, seq)| customer_row(Val::Text(Some(org.to_string())), Val::Int(seq), c))
-            .collect();
-        self.insert_rows(&mut tx, CUSTOMER_INSERT, rows).await?;
-        tx.commit().await?;
-        Ok(())
+    pub async fn plain_insert_customers(&self, org: Uuid, customers: Vec<Customer>) -> DbResult<()> {
+        match &self.native {
+            Some(writer) => writer.write(move |tx| run_ready(insert_customers(tx, org, &customers))).await,
+            None => {
+                let mut tx = self.pool.begin().await?;
+                insert_customers(&mut SqlxTx { db: self, tx: &mut tx }, org, &customers).await?;
+                Ok(tx.commit().await?)
+            }
+        }
     }
 
     /// Up to `limit` changed rows after `cursor`, oldest first. The three tables are read in one

@@ -34,7 +34,7 @@ pub(super) async fn push(
     if req.changes.len() > MAX_PUSH {
         return Err(AppError::BadRequest(format!("at most {MAX_PUSH} changes per push")));
     }
-    let answer = state.db.push(device.organization_id, device.id, &req.changes, &state.clock).await?;
+    let answer = state.db.push(device.organization_id, device.id, req.changes, &state.clock).await?;
     METRICS.record_push(&answer);
     Ok(Json(answer))
 }

@@ -1,0 +1,191 @@
+//! SQLite's writer for the merge: one rusqlite connection to the server's database file, used on
+//! a blocking thread. SQLite takes one writer at a time anyway; going through rusqlite instead of
+//! sqlx's `Any` driver (which converts every value and sends it and every row through a channel
+//! to its worker thread) halved the write step of a push. Everything else, reads included, stays
+//! on sqlx.
+
+use super::rows::{Insert, Val, IN_LIST_LEN};
+use super::write_tx::{WriteTx, ADVANCE_SEQUENCE};
+use super::{DbError, DbResult};
+use rusqlite::types::{ToSqlOutput, ValueRef};
+use rusqlite::{Connection, OptionalExtension, ToSql, TransactionBehavior};
+use std::future::Future;
+use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll, Waker};
+use uuid::Uuid;
+
+/// The settings every connection to the server's SQLite file uses (sqlx's pool too). FULL: an
+/// acknowledged push survives a power cut (the terminal drops its copy). A 64 MiB cache keeps the
+/// key indexes' pages in memory; checkpointing every 64 MiB of WAL instead of every 4 MiB copies
+/// a page hit by many pushes back once, not once per push; the statement journal of a
+/// multi-row INSERT (only ever needed to undo that statement) stays in memory.
+pub(super) const SQLITE_PRAGMAS: &str = "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; \
+     PRAGMA busy_timeout = 10000; PRAGMA foreign_keys = ON; PRAGMA cache_size = -65536; \
+     PRAGMA wal_autocheckpoint = 16384; PRAGMA temp_store = MEMORY;";
+
+/// The connection that writes pushes.
+#[derive(Debug)]
+pub(super) struct NativeWriter {
+    conn: Mutex<Connection>,
+}
+
+/// A write transaction on the [`NativeWriter`].
+pub(super) struct NativeTx<'c>(rusqlite::Transaction<'c>);
+
+impl NativeWriter {
+    pub(super) fn open(path: &Path) -> DbResult<NativeWriter> {
+        let conn = Connection::open(path)?;
+        conn.execute_batch(SQLITE_PRAGMAS)?;
+        // The IN lists of a push come in a few lengths; keep their statements prepared.
+        conn.set_prepared_statement_cache_capacity(64);
+        Ok(NativeWriter { conn: Mutex::new(conn) })
+    }
+
+    /// Runs `write` on a blocking thread in a transaction that holds SQLite's write lock from its
+    /// start, and commits it when `write` succeeds (an error rolls everything back). Dropping
+    /// the returned future (the client went away, the request timed out) abandons the write: it
+    /// is not started, or is rolled back instead of committed, as a dropped sqlx transaction is.
+    pub(super) async fn write<T: Send + 'static>(
+        self: &Arc<Self>,
+        write: impl FnOnce(&mut NativeTx<'_>) -> DbResult<T> + Send + 'static,
+    ) -> DbResult<T> {
+        let writer = self.clone();
+        let abandonment = Abandonment(Arc::new(AtomicBool::new(false)));
+        let abandoned = abandonment.0.clone();
+        let task = tokio::task::spawn_blocking(move || writer.write_now(&abandoned, write));
+        task.await.unwrap_or_else(|e| std::panic::resume_unwind(e.into_panic()))
+    }
+
+    fn write_now<T>(
+        &self,
+        abandoned: &AtomicBool,
+        write: impl FnOnce(&mut NativeTx<'_>) -> DbResult<T>,
+    ) -> DbResult<T> {
+        let mut conn = self.conn.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        if abandoned.load(Ordering::Acquire) {
+            return Err(DbError::Abandoned);
+        }
+        let mut tx = NativeTx(conn.transaction_with_behavior(TransactionBehavior::Immediate)?);
+        let out = write(&mut tx)?;
+        if abandoned.load(Ordering::Acquire) {
+            return Err(DbError::Abandoned);
+        }
+        tx.0.commit()?;
+        Ok(out)
+    }
+}
+
+/// Sets its flag when dropped, i.e. when the future waiting for a native write is.
+struct Abandonment(Arc<AtomicBool>);
+
+impl Drop for Abandonment {
+    fn drop(&mut self) {
+        self.0.store(true, Ordering::Release);
+    }
+}
+
+/// The outcome of a future that never waits, such as the merge's steps on a [`NativeTx`], whose
+/// statements are synchronous: the same code serves the sqlx transaction, where they await.
+pub(super) fn run_ready<F: Future>(future: F) -> F::Output {
+    let mut future = std::pin::pin!(future);
+    match future.as_mut().poll(&mut Context::from_waker(Waker::noop())) {
+        Poll::Ready(out) => out,
+        Poll::Pending => unreachable!("a native SQLite write never waits"),
+    }
+}
+
+impl ToSql for Val {
+    fn to_sql(&self) -> rusqlite::Result<ToSqlOutput<'_>> {
+        Ok(match self {
+            Val::Text(Some(text)) => ToSqlOutput::Borrowed(ValueRef::Text(text.as_bytes())),
+            Val::Text(None) => ToSqlOutput::Borrowed(ValueRef::Null),
+            Val::Int(i) => ToSqlOutput::Borrowed(ValueRef::Integer(*i)),
+        })
+    }
+}
+
+impl WriteTx for NativeTx<'_> {
+    async fn advance_sequence(&mut self, org: Uuid, n: i64) -> DbResult<Option<i64>> {
+        let mut statement = self.0.prepare_cached(ADVANCE_SEQUENCE)?;
+        Ok(statement.query_row((n, org.to_string()), |row| row.get(0)).optional()?)
+    }
+
+    async fn select_in(
+        &mut self,
+        org: Uuid,
+        select: &str,
+        column: &str,
+        values: &[String],
+    ) -> DbResult<Vec<Vec<String>>> {
+        let org = org.to_string();
+        let mut out = Vec::new();
+        for chunk in values.chunks(IN_LIST_LEN) {
+            let list = vec!["?"; chunk.len()].join(", ");
+            let mut statement =
+                self.0.prepare_cached(&format!("{select} WHERE organization_id = ? AND {column} IN ({list})"))?;
+            let width = statement.column_count();
+            let params = std::iter::once(&org).chain(chunk);
+            let mut rows = statement.query(rusqlite::params_from_iter(params))?;
+            while let Some(row) = rows.next()? {
+                out.push((0..width).map(|i| row.get(i)).collect::<Result<_, _>>()?);
+            }
+        }
+        Ok(out)
+    }
+
+    /// One prepared single-row statement run per row: with no round trips to save, that is
+    /// SQLite's fastest way in (no statement of thousands of parameters to parse).
+    async fn insert_rows(&mut self, insert: Insert, rows: Vec<Vec<Val>>) -> DbResult<()> {
+        let Insert { table, columns, on_conflict } = insert;
+        let list = vec!["?"; columns.len()].join(", ");
+        let sql = format!("INSERT INTO {table} ({}) VALUES ({list}) {on_conflict}", columns.join(", "));
+        let mut statement = self.0.prepare_cached(&sql)?;
+        for row in &rows {
+            statement.execute(rusqlite::params_from_iter(row))?;
+        }
+        Ok(())
+    }
+}
+
+/// Whether a failed native write may succeed when run again.
+pub(super) fn is_retryable(e: &rusqlite::Error) -> bool {
+    use rusqlite::ErrorCode::{DatabaseBusy, DatabaseLocked};
+    matches!(e, rusqlite::Error::SqliteFailure(f, _)
+        if matches!(f.code, DatabaseBusy | DatabaseLocked)
+            || f.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_UNIQUE
+            || f.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_PRIMARYKEY)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    fn count(writer: &NativeWriter) -> i64 {
+        let conn = writer.conn.lock().unwrap();
+        conn.query_row("SELECT count(*) FROM notes", [], |r| r.get(0)).unwrap()
+    }
+
+    #[tokio::test]
+    async fn a_write_whose_request_is_dropped_commits_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let writer = Arc::new(NativeWriter::open(&dir.path().join("server.db")).unwrap());
+        writer.conn.lock().unwrap().execute_batch("CREATE TABLE notes (text TEXT NOT NULL)").unwrap();
+        let insert = |tx: &mut NativeTx<'_>, pause: Duration| -> DbResult<()> {
+            tx.0.execute("INSERT INTO notes (text) VALUES ('x')", [])?;
+            std::thread::sleep(pause);
+            Ok(())
+        };
+
+        // The client gives up while the row is written but not yet committed.
+        let slow = writer.write(move |tx| insert(tx, Duration::from_millis(300)));
+        assert!(tokio::time::timeout(Duration::from_millis(50), slow).await.is_err(), "the write outlasts the wait");
+        // The connection's lock is held until the abandoned write has finished.
+        assert_eq!(count(&writer), 0, "the abandoned write was rolled back");
+
+        writer.write(move |tx| insert(tx, Duration::ZERO)).await.unwrap();
+        assert_eq!(count(&writer), 1, "a write that is waited for commits");
+    }
+}
