@@ -65,7 +65,7 @@ impl AppState {
 pub const BODY_LIMIT: usize = 8 * 1024 * 1024;
 
 /// The default request timeout. The work in flight is dropped with its transaction, so
-/// nothing is half-written.
+/// nothing is half-written (a write already committing completes; its replay changes nothing).
 pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// The whole HTTP surface, with `state.limits`.

@@ -9,6 +9,8 @@ use pos_core::wire::{Change, ChangeBody, ChangeOutcome, PulledItem};
 use pos_core::Hlc;
 use serde_json::json;
 use std::collections::HashSet;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
 use sync_server::db::RefreshUse;
 use uuid::Uuid;
 
@@ -121,11 +123,16 @@ async fn concurrent_pushes_of_overlapping_customers_leave_no_duplicate() {
     }
 }
 
-/// On SQLite pushes are written through rusqlite and the explicit merge through sqlx: both
-/// queue on the one write lock (on PostgreSQL, on the organisation's row), so neither fails.
+/// On SQLite pushes are written through rusqlite and the explicit merge through sqlx; on
+/// PostgreSQL both queue on the organisation's row. Either way writers are served in arrival
+/// order: a merge asked for while terminals stream pushes lands among them, not after the
+/// stream (or failing when the stream outlasts SQLite's busy timeout).
 #[tokio::test]
-async fn an_explicit_merge_while_terminals_push_lands_with_every_push() {
+async fn an_explicit_merge_while_terminals_push_waits_its_turn_not_the_whole_stream() {
+    const TASKS: usize = 4;
+    const PUSHES: usize = 10;
     for b in common::backends().await {
+        let name = b.state.db.backend_name();
         let device = Uuid::now_v7();
         let (kept, gone) = (Uuid::now_v7(), Uuid::now_v7());
         let pair = vec![
@@ -133,31 +140,39 @@ async fn an_explicit_merge_while_terminals_push_lands_with_every_push() {
             customer_change(device, gone, &[("phone", json!("+584121110002"))]),
         ];
         b.state.db.push(b.org, device, pair, &b.state.clock).await.unwrap();
+        let pushed = Arc::new(AtomicUsize::new(0));
         let mut pushes = Vec::new();
-        for t in 0..4 {
-            let (state, org) = (b.state.clone(), b.org);
+        for t in 0..TASKS {
+            let (state, org, pushed) = (b.state.clone(), b.org, pushed.clone());
             pushes.push(tokio::spawn(async move {
                 let device = Uuid::now_v7();
-                for chunk in 0..5 {
-                    let changes = (0..100)
+                for p in 0..PUSHES {
+                    let changes = (0..200)
                         .map(|i| {
-                            let phone = format!("+58424{t}{chunk}{i:05}");
+                            let phone = format!("+58424{t}{p}{i:05}");
                             customer_change(device, Uuid::now_v7(), &[("phone", json!(phone))])
                         })
                         .collect();
                     let r = state.db.push(org, device, changes, &state.clock).await.unwrap();
-                    assert!(r.results.iter().all(|c| c.outcome == ChangeOutcome::Applied), "{r:?}");
+                    let refused = r.results.iter().find(|c| c.outcome != ChangeOutcome::Applied);
+                    assert!(refused.is_none(), "{refused:?}");
+                    pushed.fetch_add(1, Ordering::SeqCst);
                 }
             }));
         }
+        while pushed.load(Ordering::SeqCst) < 2 {
+            tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+        }
         let actor = sync_server::db::Actor::User(Uuid::now_v7());
         let merged = b.state.db.merge_customers(b.org, kept, gone, actor, &b.state.clock).await.unwrap();
-        assert!(merged.is_some(), "{}: the merge found both customers", b.state.db.backend_name());
+        let pushed_by_then = pushed.load(Ordering::SeqCst);
+        assert!(merged.is_some(), "{name}: the merge found both customers");
+        assert!(pushed_by_then < TASKS * PUSHES, "{name}: the merge waited for every push ({pushed_by_then})");
         for push in pushes {
             push.await.unwrap();
         }
         let live = live_customers(&b).await;
-        assert_eq!(live.len(), 1 + 4 * 5 * 100, "{}", b.state.db.backend_name());
+        assert_eq!(live.len(), 1 + TASKS * PUSHES * 200, "{name}");
         assert!(live.iter().any(|c| c.id == kept) && !live.iter().any(|c| c.id == gone));
     }
 }

@@ -49,6 +49,7 @@ pub enum RefreshUse {
 
 impl Db {
     pub async fn create_organization(&self, name: &str) -> DbResult<Uuid> {
+        let _turn = self.write_turn().await;
         let id = Uuid::now_v7();
         sqlx::query(self.sql("INSERT INTO organizations (id, name, seq, created_at) VALUES ($1, $2, 0, $3)"))
             .bind(id.to_string())
@@ -68,6 +69,7 @@ impl Db {
     }
 
     pub async fn create_branch(&self, organization_id: Uuid, name: &str) -> DbResult<Uuid> {
+        let _turn = self.write_turn().await;
         let id = Uuid::now_v7();
         sqlx::query(self.sql("INSERT INTO branches (organization_id, id, name, created_at) VALUES ($1, $2, $3, $4)"))
             .bind(organization_id.to_string())
@@ -86,6 +88,7 @@ impl Db {
         password_hash: &str,
         role: &str,
     ) -> DbResult<Uuid> {
+        let _turn = self.write_turn().await;
         let id = Uuid::now_v7();
         sqlx::query(self.sql("INSERT INTO users (organization_id, id, username, password_hash, role, created_at) VALUES ($1, $2, $3, $4, $5, $6)"))
             .bind(organization_id.to_string())
@@ -125,6 +128,7 @@ impl Db {
         user_id: Uuid,
         expires_at: DateTime<Utc>,
     ) -> DbResult<()> {
+        let _turn = self.write_turn().await;
         sqlx::query(self.sql(
             "INSERT INTO refresh_tokens (token_hash, organization_id, family_id, user_id, expires_at, used, revoked) VALUES ($1, $2, $3, $4, $5, 0, 0)",
         ))
@@ -141,6 +145,7 @@ impl Db {
     /// Spends a refresh token once. Presenting a spent or revoked token revokes its family, so
     /// a stolen token dies with the first reuse by either party.
     pub async fn use_refresh_token(&self, token_hash: &str) -> DbResult<RefreshUse> {
+        let _turn = self.write_turn().await;
         let now = ts(&Utc::now());
         let spent = sqlx::query(self.sql(
             "UPDATE refresh_tokens SET used = 1 WHERE token_hash = $1 AND used = 0 AND revoked = 0 AND expires_at > $2 \
@@ -181,6 +186,7 @@ impl Db {
         branch_id: Option<Uuid>,
         expires_at: DateTime<Utc>,
     ) -> DbResult<()> {
+        let _turn = self.write_turn().await;
         sqlx::query(self.sql("INSERT INTO registration_codes (code_hash, organization_id, branch_id, expires_at) VALUES ($1, $2, $3, $4)"))
             .bind(code_hash)
             .bind(organization_id.to_string())
@@ -200,6 +206,7 @@ impl Db {
         name: &str,
         secret_hash: &str,
     ) -> DbResult<Option<DeviceRecord>> {
+        let _turn = self.write_turn().await;
         let now = ts(&Utc::now());
         let mut tx = self.pool.begin().await?;
         let code = sqlx::query(self.sql(
@@ -250,6 +257,7 @@ impl Db {
     }
 
     pub async fn revoke_device(&self, organization_id: Uuid, id: Uuid) -> DbResult<bool> {
+        let _turn = self.write_turn().await;
         let done = sqlx::query(self.sql("UPDATE devices SET revoked = 1 WHERE organization_id = $1 AND id = $2"))
             .bind(organization_id.to_string())
             .bind(id.to_string())

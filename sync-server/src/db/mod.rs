@@ -18,7 +18,7 @@ pub use review::{MergeResult, ReviewStatus};
 pub use sync::{Actor, ReviewItem, WriteMode};
 
 use chrono::{DateTime, SecondsFormat, Utc};
-use native::{NativeWriter, SQLITE_PRAGMAS};
+use native::{NativeWriter, WriteTurn, SQLITE_PRAGMAS};
 use sqlx::any::{AnyPoolOptions, AnyRow};
 use sqlx::{AnyPool, AssertSqlSafe, Row};
 use std::path::Path;
@@ -37,6 +37,8 @@ pub enum DbError {
     Corrupt(String),
     #[error("unsupported database url {0:?} (use sqlite:// or postgres://)")]
     UnsupportedUrl(String),
+    #[error("organisation {0} does not exist")]
+    NoOrganization(Uuid),
     /// The request asking for a write was dropped before it committed; nothing was written.
     #[error("the request was abandoned before its write committed")]
     Abandoned,
@@ -144,6 +146,10 @@ impl Db {
             let row =
                 sqlx::query("SELECT file FROM pragma_database_list WHERE name = 'main'").fetch_one(&db.pool).await?;
             let file: String = row.try_get("file")?;
+            if file.is_empty() {
+                // Each connection would see a database of its own.
+                return Err(DbError::UnsupportedUrl(format!("{url} (an in-memory SQLite database; name a file)")));
+            }
             db.native = Some(Arc::new(NativeWriter::open(Path::new(&file))?));
         }
         Ok(db)
@@ -229,8 +235,19 @@ impl Db {
         Ok(())
     }
 
+    /// On SQLite, waits for this server's turn to write (`native::NativeWriter`'s `turn`): every
+    /// write takes it, so writers are served in arrival order. On PostgreSQL there is no turn:
+    /// writers of an organisation queue on its row lock.
+    pub(super) async fn write_turn(&self) -> Option<WriteTurn> {
+        match &self.native {
+            Some(writer) => Some(writer.turn().await),
+            None => None,
+        }
+    }
+
     /// A secret shared by every instance on this database (the JWT signing key), created once.
     pub async fn shared_secret(&self, name: &str) -> DbResult<Vec<u8>> {
+        let _turn = self.write_turn().await;
         let mut fresh = [0u8; 32];
         getrandom::fill(&mut fresh).map_err(|e| DbError::Corrupt(format!("no randomness: {e}")))?;
         let hex: String = fresh.iter().map(|b| format!("{b:02x}")).collect();

@@ -1,8 +1,8 @@
 //! SQLite's writer for the merge: one rusqlite connection to the server's database file, used on
 //! a blocking thread. SQLite takes one writer at a time anyway; going through rusqlite instead of
 //! sqlx's `Any` driver (which converts every value and sends it and every row through a channel
-//! to its worker thread) halved the write step of a push. Everything else, reads included, stays
-//! on sqlx.
+//! to its worker thread) halved the write step of a push. A push's snapshot is read through it
+//! too, in the same transaction; everything else stays on sqlx, taking the same turn to write.
 
 use super::rows::{Insert, Val, IN_LIST_LEN};
 use super::write_tx::{WriteTx, ADVANCE_SEQUENCE};
@@ -25,51 +25,80 @@ pub(super) const SQLITE_PRAGMAS: &str = "PRAGMA journal_mode = WAL; PRAGMA synch
      PRAGMA busy_timeout = 10000; PRAGMA foreign_keys = ON; PRAGMA cache_size = -65536; \
      PRAGMA wal_autocheckpoint = 16384; PRAGMA temp_store = MEMORY;";
 
-/// The connection that writes pushes.
+/// The connection that writes pushes, and the turn every writer of this server takes on SQLite.
 #[derive(Debug)]
 pub(super) struct NativeWriter {
     conn: Mutex<Connection>,
+    /// Writers are served in arrival order (tokio's mutex is FIFO) instead of racing for
+    /// SQLite's one write lock: a queued push takes it again within microseconds of the last
+    /// commit, where sqlx's writers retry it every 100 ms through `busy_timeout`, so under a
+    /// stream of pushes they would wait until the stream ends, or time out.
+    turn: Arc<tokio::sync::Mutex<()>>,
 }
 
 /// A write transaction on the [`NativeWriter`].
 pub(super) struct NativeTx<'c>(rusqlite::Transaction<'c>);
 
+/// Holding it, a writer is the only one of this server writing to SQLite.
+pub(super) type WriteTurn = tokio::sync::OwnedMutexGuard<()>;
+
 impl NativeWriter {
     pub(super) fn open(path: &Path) -> DbResult<NativeWriter> {
         let conn = Connection::open(path)?;
         conn.execute_batch(SQLITE_PRAGMAS)?;
-        // The IN lists of a push come in a few lengths; keep their statements prepared.
+        // IN lists are padded to a power of two (see `select_in`): a dozen shapes a statement.
         conn.set_prepared_statement_cache_capacity(64);
-        Ok(NativeWriter { conn: Mutex::new(conn) })
+        Ok(NativeWriter { conn: Mutex::new(conn), turn: Arc::default() })
     }
 
-    /// Runs `write` on a blocking thread in a transaction that holds SQLite's write lock from its
-    /// start, and commits it when `write` succeeds (an error rolls everything back). Dropping
-    /// the returned future (the client went away, the request timed out) abandons the write: it
-    /// is not started, or is rolled back instead of committed, as a dropped sqlx transaction is.
+    /// Waits for this server's turn to write (see [`NativeWriter::turn`]'s field).
+    pub(super) async fn turn(&self) -> WriteTurn {
+        self.turn.clone().lock_owned().await
+    }
+
+    /// Runs `write` on a blocking thread, in its turn, in a transaction that holds SQLite's
+    /// write lock from its start, and commits it when `write` succeeds (an error rolls
+    /// everything back). `write` must not wait on anything but the [`NativeTx`], whose
+    /// statements are synchronous. Dropping the returned future (the client went away, the
+    /// request timed out) abandons the write: it is not started, or is rolled back instead of
+    /// committed (a write past that last check commits; replays of it change nothing).
     pub(super) async fn write<T: Send + 'static>(
         self: &Arc<Self>,
-        write: impl FnOnce(&mut NativeTx<'_>) -> DbResult<T> + Send + 'static,
+        write: impl AsyncFnOnce(&mut NativeTx<'_>) -> DbResult<T> + Send + 'static,
     ) -> DbResult<T> {
+        let turn = self.turn().await;
         let writer = self.clone();
         let abandonment = Abandonment(Arc::new(AtomicBool::new(false)));
         let abandoned = abandonment.0.clone();
-        let task = tokio::task::spawn_blocking(move || writer.write_now(&abandoned, write));
-        task.await.unwrap_or_else(|e| std::panic::resume_unwind(e.into_panic()))
+        let task = tokio::task::spawn_blocking(move || {
+            let _turn = turn;
+            writer.write_now(&abandoned, write)
+        });
+        match task.await {
+            Ok(out) => out,
+            Err(e) => match e.try_into_panic() {
+                Ok(panic) => std::panic::resume_unwind(panic),
+                Err(_) => Err(DbError::Abandoned), // the runtime is shutting down
+            },
+        }
     }
 
     fn write_now<T>(
         &self,
         abandoned: &AtomicBool,
-        write: impl FnOnce(&mut NativeTx<'_>) -> DbResult<T>,
+        write: impl AsyncFnOnce(&mut NativeTx<'_>) -> DbResult<T>,
     ) -> DbResult<T> {
+        let is_abandoned = || abandoned.load(Ordering::Acquire);
         let mut conn = self.conn.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-        if abandoned.load(Ordering::Acquire) {
+        if is_abandoned() {
             return Err(DbError::Abandoned);
         }
         let mut tx = NativeTx(conn.transaction_with_behavior(TransactionBehavior::Immediate)?);
-        let out = write(&mut tx)?;
-        if abandoned.load(Ordering::Acquire) {
+        if is_abandoned() {
+            return Err(DbError::Abandoned);
+        }
+        let out = run_ready(write(&mut tx))?;
+        if is_abandoned() {
             return Err(DbError::Abandoned);
         }
         tx.0.commit()?;
@@ -86,13 +115,13 @@ impl Drop for Abandonment {
     }
 }
 
-/// The outcome of a future that never waits, such as the merge's steps on a [`NativeTx`], whose
-/// statements are synchronous: the same code serves the sqlx transaction, where they await.
-pub(super) fn run_ready<F: Future>(future: F) -> F::Output {
+/// The outcome of a future that never waits: the merge's steps on a [`NativeTx`] are written
+/// once as async code for both drivers, and on this one every statement completes at once.
+fn run_ready<F: Future>(future: F) -> F::Output {
     let mut future = std::pin::pin!(future);
     match future.as_mut().poll(&mut Context::from_waker(Waker::noop())) {
         Poll::Ready(out) => out,
-        Poll::Pending => unreachable!("a native SQLite write never waits"),
+        Poll::Pending => unreachable!("a native SQLite write waited on something other than SQLite"),
     }
 }
 
@@ -107,9 +136,10 @@ impl ToSql for Val {
 }
 
 impl WriteTx for NativeTx<'_> {
-    async fn advance_sequence(&mut self, org: Uuid, n: i64) -> DbResult<Option<i64>> {
-        let mut statement = self.0.prepare_cached(ADVANCE_SEQUENCE)?;
-        Ok(statement.query_row((n, org.to_string()), |row| row.get(0)).optional()?)
+    async fn advance_sequence(&mut self, org: Uuid, n: i64) -> DbResult<i64> {
+        let mut statement = self.0.prepare_cached(&ADVANCE_SEQUENCE.replace('$', "?"))?;
+        let seq = statement.query_row((n, org.to_string()), |row| row.get(0)).optional()?;
+        seq.ok_or(DbError::NoOrganization(org))
     }
 
     async fn select_in(
@@ -122,11 +152,15 @@ impl WriteTx for NativeTx<'_> {
         let org = org.to_string();
         let mut out = Vec::new();
         for chunk in values.chunks(IN_LIST_LEN) {
-            let list = vec!["?"; chunk.len()].join(", ");
+            // Padded with its last value to a power of two, so that a few statements, prepared
+            // once, serve every length (a repeated value changes nothing in an IN list).
+            let padded = chunk.len().next_power_of_two();
+            let list = vec!["?"; padded].join(", ");
             let mut statement =
                 self.0.prepare_cached(&format!("{select} WHERE organization_id = ? AND {column} IN ({list})"))?;
             let width = statement.column_count();
-            let params = std::iter::once(&org).chain(chunk);
+            let padding = std::iter::repeat_n(&chunk[chunk.len() - 1], padded - chunk.len());
+            let params = std::iter::once(&org).chain(chunk).chain(padding);
             let mut rows = statement.query(rusqlite::params_from_iter(params))?;
             while let Some(row) = rows.next()? {
                 out.push((0..width).map(|i| row.get(i)).collect::<Result<_, _>>()?);
@@ -173,19 +207,19 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let writer = Arc::new(NativeWriter::open(&dir.path().join("server.db")).unwrap());
         writer.conn.lock().unwrap().execute_batch("CREATE TABLE notes (text TEXT NOT NULL)").unwrap();
-        let insert = |tx: &mut NativeTx<'_>, pause: Duration| -> DbResult<()> {
+        fn insert(tx: &mut NativeTx<'_>, pause: Duration) -> DbResult<()> {
             tx.0.execute("INSERT INTO notes (text) VALUES ('x')", [])?;
             std::thread::sleep(pause);
             Ok(())
-        };
+        }
 
         // The client gives up while the row is written but not yet committed.
-        let slow = writer.write(move |tx| insert(tx, Duration::from_millis(300)));
+        let slow = writer.write(async move |tx| insert(tx, Duration::from_millis(300)));
         assert!(tokio::time::timeout(Duration::from_millis(50), slow).await.is_err(), "the write outlasts the wait");
         // The connection's lock is held until the abandoned write has finished.
         assert_eq!(count(&writer), 0, "the abandoned write was rolled back");
 
-        writer.write(move |tx| insert(tx, Duration::ZERO)).await.unwrap();
+        writer.write(async move |tx| insert(tx, Duration::ZERO)).await.unwrap();
         assert_eq!(count(&writer), 1, "a write that is waited for commits");
     }
 }

@@ -58,6 +58,7 @@ impl Db {
 
     /// Closes an open review item; `false` if it is unknown or already closed.
     pub async fn close_review_item(&self, org: Uuid, id: Uuid, status: ReviewStatus, by: Actor) -> DbResult<bool> {
+        let _turn = self.write_turn().await;
         let done = sqlx::query(self.sql(
             "UPDATE review_items SET status = $1, resolved_at = $2, resolved_by = $3 \
              WHERE organization_id = $4 AND id = $5 AND status = 'open'",
@@ -102,6 +103,7 @@ impl Db {
         actor: Actor,
         clock: &std::sync::Mutex<HlcClock>,
     ) -> DbResult<Option<MergeResult>> {
+        let _turn = self.write_turn().await;
         let mut tx = self.pool.begin().await?;
         lock_organization(&mut SqlxTx { db: self, tx: &mut tx }, org).await?;
         let mut live = Vec::new();
@@ -161,7 +163,7 @@ impl Db {
         let move_prefs = prefs_move == [gone.id];
         let rows = 2 + i64::from(move_prefs);
         let mut writer = SqlxTx { db: self, tx: &mut tx };
-        let top = writer.advance_sequence(org, rows).await?.expect("the organisation is locked");
+        let top = writer.advance_sequence(org, rows).await?;
         let org_text = || Val::Text(Some(org.to_string()));
         // The tombstone first, in a statement of its own: it releases the keys the survivor may take.
         writer

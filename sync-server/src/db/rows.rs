@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 
 /// Values per `IN (…)` list: a whole push's keys in one statement where it fits (each statement
 /// is a round trip and, on PostgreSQL, a fresh plan), well under both engines' parameter limits.
-pub(super) const IN_LIST_LEN: usize = 5_000;
+pub(super) const IN_LIST_LEN: usize = 4_096;
 
 /// A bound value: the store's columns are text or integers.
 pub(super) enum Val {
@@ -24,7 +24,7 @@ impl Val {
     }
 }
 
-/// A multi-row `INSERT` into `table` (see [`Db::insert_rows`]).
+/// An `INSERT` into `table` (see `WriteTx::insert_rows`).
 #[derive(Debug, Clone, Copy)]
 pub(super) struct Insert {
     pub(super) table: &'static str,

@@ -1,7 +1,6 @@
 //! Sync storage: a push batch is planned and written in one transaction under the
 //! organisation's sequence row lock; a pull reads whole rows after a cursor.
 
-use super::native::run_ready;
 use super::rows::{customer_row, decode, parse, Insert, StoredPreferences, Val, CUSTOMER_INSERT, CUSTOMER_UPSERT};
 use super::write_tx::{SqlxTx, WriteTx};
 use super::{ts, uuid_col, uuid_text, Backend, Db, DbError, DbResult};
@@ -91,10 +90,7 @@ pub(super) fn is_retryable(e: &DbError) -> bool {
 /// organisation (on every instance), so sequence order is commit order and a pull never skips a
 /// change that commits late.
 pub(super) async fn lock_organization(tx: &mut impl WriteTx, org: Uuid) -> DbResult<()> {
-    match tx.advance_sequence(org, 0).await? {
-        Some(_) => Ok(()),
-        None => Err(DbError::Corrupt(format!("organisation {org} does not exist"))),
-    }
+    tx.advance_sequence(org, 0).await.map(drop)
 }
 
 async fn customers_where(tx: &mut impl WriteTx, org: Uuid, column: &str, values: &[String]) -> DbResult<Vec<Customer>> {
@@ -166,7 +162,7 @@ async fn load_snapshot(tx: &mut impl WriteTx, org: Uuid, changes: &[Change]) -> 
     Ok(snapshot)
 }
 
-/// How long a push's steps took, from its start.
+/// When a push's steps ended, from its start.
 struct PushTimings {
     loaded: Duration,
     planned: Duration,
@@ -175,6 +171,7 @@ struct PushTimings {
 
 /// One attempt at a push inside `tx`, short of the commit: load, plan, write.
 async fn push_in(
+    started: Instant,
     tx: &mut impl WriteTx,
     org: Uuid,
     actor: Actor,
@@ -182,7 +179,6 @@ async fn push_in(
     clock: &Mutex<HlcClock>,
     mode: WriteMode,
 ) -> DbResult<(PushResponse, SequenceSpan, PushTimings)> {
-    let started = Instant::now();
     lock_organization(tx, org).await?;
     let snapshot = load_snapshot(tx, org, changes).await?;
     let loaded = started.elapsed();
@@ -207,7 +203,7 @@ async fn push_in(
 /// Writes `plan` and returns the organisation's sequence before and after it.
 async fn write_plan(tx: &mut impl WriteTx, org: Uuid, actor: &str, plan: &Plan) -> DbResult<SequenceSpan> {
     let rows = (plan.customers.len() + plan.preferences.len() + plan.sales.len()) as i64;
-    let top = tx.advance_sequence(org, rows).await?.expect("the organisation is locked");
+    let top = tx.advance_sequence(org, rows).await?;
     let span = SequenceSpan { before: top - rows, after: top };
     let mut seq = top - rows;
     let mut next_seq = || {
@@ -356,7 +352,6 @@ async fn write_plan(tx: &mut impl WriteTx, org: Uuid, actor: &str, plan: &Plan) 
 /// Inserts `customers` as new rows with the organisation's next sequence numbers.
 async fn insert_customers(tx: &mut impl WriteTx, org: Uuid, customers: &[Customer]) -> DbResult<()> {
     let top = tx.advance_sequence(org, customers.len() as i64).await?;
-    let top = top.ok_or_else(|| DbError::Corrupt(format!("organisation {org} does not exist")))?;
     let first = top - customers.len() as i64;
     let rows = customers
         .iter()
@@ -417,11 +412,12 @@ impl Db {
         let (response, sequence, timings) = match &self.native {
             Some(writer) => {
                 let (changes, clock) = (changes.clone(), clock.clone());
-                writer.write(move |tx| run_ready(push_in(tx, org, actor, &changes, &clock, mode))).await?
+                writer.write(async move |tx| push_in(started, tx, org, actor, &changes, &clock, mode).await).await?
             }
             None => {
                 let mut tx = self.pool.begin().await?;
-                let pushed = push_in(&mut SqlxTx { db: self, tx: &mut tx }, org, actor, changes, clock, mode).await?;
+                let mut sqlx_tx = SqlxTx { db: self, tx: &mut tx };
+                let pushed = push_in(started, &mut sqlx_tx, org, actor, changes, clock, mode).await?;
                 tx.commit().await?;
                 pushed
             }
@@ -470,7 +466,7 @@ impl Db {
     #[doc(hidden)]
     pub async fn plain_insert_customers(&self, org: Uuid, customers: Vec<Customer>) -> DbResult<()> {
         match &self.native {
-            Some(writer) => writer.write(move |tx| run_ready(insert_customers(tx, org, &customers))).await,
+            Some(writer) => writer.write(async move |tx| insert_customers(tx, org, &customers).await).await,
             None => {
                 let mut tx = self.pool.begin().await?;
                 insert_customers(&mut SqlxTx { db: self, tx: &mut tx }, org, &customers).await?;

@@ -1,18 +1,19 @@
 //! The statements of the merge's write transaction, behind one small trait so its load and write
-//! steps (`sync.rs`) run unchanged on either driver: sqlx on PostgreSQL, rusqlite on SQLite
-//! (`native.rs`, where sqlx's `Any` driver cost half of a push).
+//! steps (`sync.rs`) run unchanged on either driver: sqlx (PostgreSQL, and the explicit merge on
+//! both engines) or rusqlite (SQLite's pushes, `native.rs`: there sqlx's `Any` driver cost half
+//! of a push's write step).
 
 use super::rows::{Insert, Val, IN_LIST_LEN};
-use super::{Db, DbResult};
+use super::{Db, DbError, DbResult};
 use sqlx::{Any, Row, Transaction};
 use uuid::Uuid;
 
 /// A write transaction as the merge uses it. Every statement is scoped to one organisation.
 pub(super) trait WriteTx {
-    /// Adds `n` to the organisation's change sequence and returns the new value (`None`: no such
-    /// organisation). Its first call locks the organisation's row: writers of one organisation
-    /// queue on it, on every server instance, so sequence order is commit order.
-    async fn advance_sequence(&mut self, org: Uuid, n: i64) -> DbResult<Option<i64>>;
+    /// Adds `n` to the organisation's change sequence and returns the new value. Its first call
+    /// locks the organisation's row: writers of one organisation queue on it, on every server
+    /// instance, so sequence order is commit order.
+    async fn advance_sequence(&mut self, org: Uuid, n: i64) -> DbResult<i64>;
 
     /// The text columns of `{select} WHERE organization_id = org AND {column} IN (values…)`.
     async fn select_in(
@@ -30,7 +31,7 @@ pub(super) trait WriteTx {
 /// [`WriteTx::advance_sequence`]'s statement, on both drivers.
 pub(super) const ADVANCE_SEQUENCE: &str = "UPDATE organizations SET seq = seq + $1 WHERE id = $2 RETURNING seq";
 
-/// A sqlx transaction of `db`.
+/// A sqlx transaction of `db` (on SQLite, taken in the server's write turn: `Db::write_turn`).
 pub(super) struct SqlxTx<'a, 'c> {
     pub(super) db: &'a Db,
     pub(super) tx: &'a mut Transaction<'c, Any>,
@@ -42,13 +43,13 @@ fn placeholders(first: usize, n: usize) -> String {
 }
 
 impl WriteTx for SqlxTx<'_, '_> {
-    async fn advance_sequence(&mut self, org: Uuid, n: i64) -> DbResult<Option<i64>> {
+    async fn advance_sequence(&mut self, org: Uuid, n: i64) -> DbResult<i64> {
         let row = sqlx::query(self.db.sql(ADVANCE_SEQUENCE))
             .bind(n)
             .bind(org.to_string())
             .fetch_optional(&mut **self.tx)
             .await?;
-        Ok(row.map(|r| r.try_get("seq")).transpose()?)
+        Ok(row.ok_or(DbError::NoOrganization(org))?.try_get("seq")?)
     }
 
     async fn select_in(
