@@ -26,6 +26,10 @@ use tracing_subscriber::util::SubscriberInitExt;
 
 use uuid::Uuid;
 
+/// The server binary's allocator (see `src/main.rs`), so the figures are the server's.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 const SEED: u64 = 424_242;
 /// Changes per push: `BENCH_BATCH`, or as many as a terminal sends in one request
 /// (`pos_sync::push_len`: at most 5,000 and 6 MiB of JSON).

@@ -12,6 +12,12 @@ use sync_server::routes::{create_user, issue_registration_code};
 use sync_server::{app, AppState};
 use uuid::Uuid;
 
+/// mimalloc instead of glibc's allocator: a push allocates and frees hundreds of thousands of
+/// small values, on SQLite on a blocking thread, where glibc's per-thread arenas made planning
+/// cost a quarter more (100,000 changes: plan 2.0 -> 1.6 s, 13.5k -> 14.5k changes/s).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[derive(Parser, Debug)]
 #[command(version, about)]
 struct Cli {
