@@ -5,7 +5,7 @@
 
 use chrono::{DateTime, Utc};
 use pos_core::customer::MERGED_FIELDS;
-use pos_core::keys::normalize_key;
+use pos_core::keys::MatchKeys;
 use pos_core::merge::{join, merge_into, with_fields, FieldMap, Stamped};
 use pos_core::preferences::PREFERENCE_FIELDS;
 use pos_core::sale::validate_sale;
@@ -222,9 +222,24 @@ impl<'a> Planner<'a> {
     /// Checks that the record is a valid customer with normalised keys, as the terminal's own
     /// validation would have left it. Every problem is reported at once.
     fn check(&self, c: &Customer) -> Result<(), ValidationErrors> {
-        let mut errors = validate_customer(&CustomerInput::from(c), self.now.date_naive()).err().unwrap_or_default();
+        let validated = validate_customer(&CustomerInput::from(c), self.now.date_naive());
+        // Each key's normal form: validation's own when it passed (phone numbers are parsed
+        // once), else each key normalised alone. A blank key has none: "" is not a phone.
+        let (mut errors, normal) = match validated {
+            Ok(valid) => (ValidationErrors::default(), valid.keys()),
+            Err(errors) => (
+                errors,
+                MatchKeys::from_raw(
+                    c.phone.as_deref(),
+                    c.email.as_deref(),
+                    c.passport_number.as_deref(),
+                    c.identification.as_deref(),
+                ),
+            ),
+        };
         for (kind, stored) in c.keys().iter() {
-            if normalize_key(kind, stored).is_ok_and(|normal| normal != stored) {
+            // A malformed key already carries its own error.
+            if errors.code_for(kind.field()).is_none() && normal.get(kind) != Some(stored) {
                 errors.push(kind.field(), ErrorCode::NotNormalized);
             }
         }

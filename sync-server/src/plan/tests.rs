@@ -101,6 +101,20 @@ fn invalid_or_unnormalised_records_are_rejected_with_field_errors() {
 }
 
 #[test]
+fn a_blank_key_is_refused_and_never_matches_anyone() {
+    // Two different people whose terminal sent an empty phone: "" is not a phone, so neither
+    // may own it, and the second must not be merged into the first through it.
+    let first = new_customer(1, &[("phone", json!("")), ("email", json!("ana@x.com"))], 1);
+    let second = new_customer(2, &[("phone", json!("")), ("email", json!("rosa@x.com"))], 2);
+    let p = run(&[first, second], Snapshot::default());
+    for result in &p.results {
+        let ChangeOutcome::Rejected { errors } = &result.outcome else { panic!("{:?}", p.results) };
+        assert_eq!(errors.code_for("phone"), Some(ErrorCode::NotNormalized));
+    }
+    assert!(p.customers.is_empty() && p.merges.is_empty());
+}
+
+#[test]
 fn edits_follow_last_writer_wins_and_cannot_steal_a_key() {
     let setup = run(
         &[
