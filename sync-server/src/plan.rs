@@ -55,6 +55,8 @@ pub struct Plan {
     pub applied: Vec<(Uuid, ChangeOutcome)>,
     /// Final state of every customer the batch changed, in first-touched order.
     pub customers: Vec<Customer>,
+    /// The ones of `customers` that were not stored before the batch (new rows).
+    pub created: HashSet<Uuid>,
     pub preferences: Vec<(Uuid, Preferences, BTreeMap<String, Hlc>)>,
     pub sales: Vec<Sale>,
     pub reviews: Vec<Review>,
@@ -101,6 +103,8 @@ struct Planner<'a> {
     keys: HashMap<(KeyKind, String), Uuid>,
     touched: FirstSeen,
     prefs_touched: FirstSeen,
+    /// The customers stored before the batch.
+    stored_before: HashSet<Uuid>,
     plan: Plan,
 }
 
@@ -129,6 +133,7 @@ impl<'a> Planner<'a> {
                 keys.insert((kind, value.to_owned()), c.id);
             }
         }
+        let stored_before = snapshot.customers.keys().copied().collect();
         Self {
             organization,
             snapshot,
@@ -138,6 +143,7 @@ impl<'a> Planner<'a> {
             keys,
             touched: FirstSeen::default(),
             prefs_touched: FirstSeen::default(),
+            stored_before,
             plan: Plan::default(),
         }
     }
@@ -146,6 +152,9 @@ impl<'a> Planner<'a> {
         for id in std::mem::take(&mut self.touched).order {
             if let Some(c) = self.snapshot.customers.get(&id) {
                 self.plan.customers.push(c.clone());
+                if !self.stored_before.contains(&id) {
+                    self.plan.created.insert(id);
+                }
             }
         }
         for id in std::mem::take(&mut self.prefs_touched).order {

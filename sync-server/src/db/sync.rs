@@ -213,12 +213,17 @@ async fn write_plan(tx: &mut impl WriteTx, org: Uuid, actor: &str, plan: &Plan) 
     let org_text = || Val::Text(Some(org.to_string()));
     let now = ts(&Utc::now());
 
-    // Tombstones first: they release keys before survivors take them.
+    // Tombstones first: they release keys before survivors take them. In each group, rows stored
+    // before go first (an edit may release a key too), as upserts; new rows are plain inserts.
     let (tombstones, live): (Vec<&Customer>, Vec<&Customer>) =
         plan.customers.iter().partition(|c| c.merged_into.is_some());
     for group in [tombstones, live] {
-        let rows = group.iter().map(|c| customer_row(org_text(), next_seq(), c)).collect();
-        tx.insert_rows(CUSTOMER_UPSERT, rows).await?;
+        let (new, stored): (Vec<&Customer>, Vec<&Customer>) =
+            group.into_iter().partition(|c| plan.created.contains(&c.id));
+        for (insert, rows) in [(CUSTOMER_UPSERT, stored), (CUSTOMER_INSERT, new)] {
+            let rows = rows.iter().map(|c| customer_row(org_text(), next_seq(), c)).collect();
+            tx.insert_rows(insert, rows).await?;
+        }
     }
     let rows = plan
         .preferences

@@ -80,6 +80,8 @@ fn cross_key_hit_merges_by_priority_and_opens_a_review() {
     );
     let a = p.customers.iter().find(|c| c.id == Uuid::from_u128(1)).unwrap();
     assert_eq!(a.email, None, "the email stays with the customer that owns it");
+    // Customer 1 is updated in place; only the tombstone of 3 is a new row.
+    assert_eq!(p.created, HashSet::from([Uuid::from_u128(3)]));
 }
 
 #[test]
