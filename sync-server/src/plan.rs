@@ -103,8 +103,6 @@ struct Planner<'a> {
     keys: HashMap<(KeyKind, String), Uuid>,
     touched: FirstSeen,
     prefs_touched: FirstSeen,
-    /// The customers stored before the batch.
-    stored_before: HashSet<Uuid>,
     plan: Plan,
 }
 
@@ -133,7 +131,6 @@ impl<'a> Planner<'a> {
                 keys.insert((kind, value.to_owned()), c.id);
             }
         }
-        let stored_before = snapshot.customers.keys().copied().collect();
         Self {
             organization,
             snapshot,
@@ -143,7 +140,6 @@ impl<'a> Planner<'a> {
             keys,
             touched: FirstSeen::default(),
             prefs_touched: FirstSeen::default(),
-            stored_before,
             plan: Plan::default(),
         }
     }
@@ -152,9 +148,6 @@ impl<'a> Planner<'a> {
         for id in std::mem::take(&mut self.touched).order {
             if let Some(c) = self.snapshot.customers.get(&id) {
                 self.plan.customers.push(c.clone());
-                if !self.stored_before.contains(&id) {
-                    self.plan.created.insert(id);
-                }
             }
         }
         for id in std::mem::take(&mut self.prefs_touched).order {
@@ -212,7 +205,12 @@ impl<'a> Planner<'a> {
 
     /// Stores `customer`, re-indexing its keys.
     fn put(&mut self, customer: Customer) {
-        if let Some(old) = self.snapshot.customers.get(&customer.id) {
+        let old = self.snapshot.customers.get(&customer.id);
+        if old.is_none() {
+            // Not stored before the batch, nor put earlier in it: a new row.
+            self.plan.created.insert(customer.id);
+        }
+        if let Some(old) = old {
             for (kind, value) in old.keys().iter() {
                 if self.keys.get(&(kind, value.to_owned())) == Some(&old.id) {
                     self.keys.remove(&(kind, value.to_owned()));
