@@ -7,6 +7,7 @@
 mod accounts;
 mod customers;
 mod native;
+mod postgres;
 mod review;
 mod rows;
 mod sync;
@@ -66,6 +67,13 @@ const POSTGRES_MIGRATIONS: &[&str] = &[
     include_str!("../../../migrations/server-postgres/0003_partial_key_indexes.sql"),
 ];
 
+/// Every PostgreSQL connection's session settings. Plan every execution with its values and the
+/// table's current size: a generic plan cached while an organisation was small keeps scanning it
+/// when it is large (measured: 165 vs 2,950 changes/s). The rows a push touches are in memory
+/// (or on SSD): price a random page like a sequential one, or a list of hundreds of keys is
+/// planned as a scan of the whole organisation (measured: 20 ms vs 3 ms per list).
+const POSTGRES_SESSION: &str = "SET plan_cache_mode = force_custom_plan; SET random_page_cost = 1.1";
+
 /// The server's database.
 #[derive(Debug, Clone)]
 pub struct Db {
@@ -73,6 +81,8 @@ pub struct Db {
     backend: Backend,
     /// SQLite's push writer (`None` on PostgreSQL).
     native: Option<Arc<NativeWriter>>,
+    /// PostgreSQL's push pool (`None` on SQLite).
+    postgres: Option<sqlx::PgPool>,
 }
 
 pub(crate) fn ts(t: &DateTime<Utc>) -> String {
@@ -123,15 +133,7 @@ impl Db {
                     .max_connections(16)
                     .after_connect(|conn, _| {
                         Box::pin(async move {
-                            // Plan every execution with its values and the table's current size:
-                            // a generic plan cached while an organisation was small keeps
-                            // scanning it when it is large (measured: 165 vs 2,950 changes/s).
-                            // The rows a push touches are in memory (or on SSD): price a random
-                            // page like a sequential one, or an IN list of hundreds of keys is planned as a
-                            // scan of the whole organisation (measured: 20 ms vs 3 ms per list).
-                            sqlx::raw_sql("SET plan_cache_mode = force_custom_plan; SET random_page_cost = 1.1")
-                                .execute(conn)
-                                .await?;
+                            sqlx::raw_sql(POSTGRES_SESSION).execute(conn).await?;
                             Ok(())
                         })
                     })
@@ -139,8 +141,11 @@ impl Db {
                     .await?
             }
         };
-        let mut db = Db { pool, backend, native: None };
+        let mut db = Db { pool, backend, native: None, postgres: None };
         db.migrate().await?;
+        if backend == Backend::Postgres {
+            db.postgres = Some(postgres::connect(url, POSTGRES_SESSION).await?);
+        }
         if backend == Backend::Sqlite {
             // The file the pool opened, however the URL named it.
             let row =

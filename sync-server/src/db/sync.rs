@@ -1,8 +1,9 @@
 //! Sync storage: a push batch is planned and written in one transaction under the
 //! organisation's sequence row lock; a pull reads whole rows after a cursor.
 
+use super::postgres::PgTx;
 use super::rows::{customer_row, decode, parse, Insert, StoredPreferences, Val, CUSTOMER_INSERT, CUSTOMER_UPSERT};
-use super::write_tx::{SqlxTx, WriteTx};
+use super::write_tx::WriteTx;
 use super::{ts, uuid_col, uuid_text, Backend, Db, DbError, DbResult};
 use crate::plan::{plan, Plan, Snapshot};
 use chrono::Utc;
@@ -414,18 +415,18 @@ impl Db {
         mode: WriteMode,
     ) -> DbResult<PushResponse> {
         let started = Instant::now();
-        let (response, sequence, timings) = match &self.native {
-            Some(writer) => {
+        let (response, sequence, timings) = match (&self.native, &self.postgres) {
+            (Some(writer), _) => {
                 let (changes, clock) = (changes.clone(), clock.clone());
                 writer.write(async move |tx| push_in(started, tx, org, actor, &changes, &clock, mode).await).await?
             }
-            None => {
-                let mut tx = self.pool.begin().await?;
-                let mut sqlx_tx = SqlxTx { db: self, tx: &mut tx };
-                let pushed = push_in(started, &mut sqlx_tx, org, actor, changes, clock, mode).await?;
-                tx.commit().await?;
+            (None, Some(pool)) => {
+                let mut tx = PgTx(pool.begin().await?);
+                let pushed = push_in(started, &mut tx, org, actor, changes, clock, mode).await?;
+                tx.0.commit().await?;
                 pushed
             }
+            (None, None) => unreachable!("every backend has a push writer"),
         };
         let committed = started.elapsed();
         self.refresh_statistics_if_grown(sequence);
@@ -470,13 +471,14 @@ impl Db {
     /// pull them.
     #[doc(hidden)]
     pub async fn plain_insert_customers(&self, org: Uuid, customers: Vec<Customer>) -> DbResult<()> {
-        match &self.native {
-            Some(writer) => writer.write(async move |tx| insert_customers(tx, org, &customers).await).await,
-            None => {
-                let mut tx = self.pool.begin().await?;
-                insert_customers(&mut SqlxTx { db: self, tx: &mut tx }, org, &customers).await?;
-                Ok(tx.commit().await?)
+        match (&self.native, &self.postgres) {
+            (Some(writer), _) => writer.write(async move |tx| insert_customers(tx, org, &customers).await).await,
+            (None, Some(pool)) => {
+                let mut tx = PgTx(pool.begin().await?);
+                insert_customers(&mut tx, org, &customers).await?;
+                Ok(tx.0.commit().await?)
             }
+            (None, None) => unreachable!("every backend has a push writer"),
         }
     }
 
