@@ -12,7 +12,7 @@ use pos_core::wire::{Change, ChangeBody, ChangeOutcome, PullResponse, PulledItem
 use pos_core::{Customer, HlcClock, KeyKind, Sale};
 use serde::{Deserialize, Serialize};
 use sqlx::Row;
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use uuid::Uuid;
@@ -94,8 +94,24 @@ pub(super) async fn lock_organization(tx: &mut impl WriteTx, org: Uuid) -> DbRes
     tx.advance_sequence(org, 0).await.map(drop)
 }
 
-async fn customers_where(tx: &mut impl WriteTx, org: Uuid, column: &str, values: &[String]) -> DbResult<Vec<Customer>> {
-    tx.select_in(org, "SELECT data FROM customers", column, values).await?.iter().map(|row| parse(&row[0])).collect()
+/// Adds to `customers` those of `{column} IN (values…)` it does not hold yet, and returns how
+/// many it added. A customer found again by another key (most are: a returning customer's phone,
+/// email and cédula all hit) is not parsed again.
+async fn load_customers_where(
+    tx: &mut impl WriteTx,
+    org: Uuid,
+    column: &str,
+    values: &[String],
+    customers: &mut HashMap<Uuid, Customer>,
+) -> DbResult<usize> {
+    let before = customers.len();
+    for row in tx.select_in(org, "SELECT id, data FROM customers", column, values).await? {
+        let id = uuid_text(&row[0])?;
+        if let std::collections::hash_map::Entry::Vacant(slot) = customers.entry(id) {
+            slot.insert(parse(&row[1])?);
+        }
+    }
+    Ok(customers.len() - before)
 }
 
 /// Loads every row the batch can touch (see [`Snapshot`]).
@@ -123,27 +139,20 @@ async fn load_snapshot(tx: &mut impl WriteTx, org: Uuid, changes: &[Change]) -> 
             }
         }
     }
-    let mut found = customers_where(tx, org, "id", &ids.into_iter().collect::<Vec<_>>()).await?;
+    let customers = &mut snapshot.customers;
+    load_customers_where(tx, org, "id", &ids.into_iter().collect::<Vec<_>>(), customers).await?;
     for (kind, values) in &keys {
-        found.extend(customers_where(tx, org, kind.field(), &values.iter().cloned().collect::<Vec<_>>()).await?);
+        load_customers_where(tx, org, kind.field(), &values.iter().cloned().collect::<Vec<_>>(), customers).await?;
     }
     // Follow merge chains to their survivors.
     loop {
-        for c in found.drain(..) {
-            snapshot.customers.insert(c.id, c);
-        }
-        let missing: Vec<String> = snapshot
-            .customers
+        let missing: Vec<String> = customers
             .values()
             .filter_map(|c| c.merged_into)
-            .filter(|t| !snapshot.customers.contains_key(t))
+            .filter(|t| !customers.contains_key(t))
             .map(|t| t.to_string())
             .collect();
-        if missing.is_empty() {
-            break;
-        }
-        found = customers_where(tx, org, "id", &missing).await?;
-        if found.is_empty() {
+        if missing.is_empty() || load_customers_where(tx, org, "id", &missing, customers).await? == 0 {
             break;
         }
     }
