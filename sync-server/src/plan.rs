@@ -15,6 +15,7 @@ use pos_core::{
     decide, Customer, CustomerInput, ErrorCode, Hlc, HlcClock, KeyKind, MatchDecision, Preferences, Sale, SaleInput,
     ValidationErrors,
 };
+use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use uuid::Uuid;
 
@@ -162,29 +163,32 @@ impl<'a> Planner<'a> {
         match &change.body {
             ChangeBody::Customer { id, fields } => {
                 let fields = self.restamp(fields);
-                self.apply_customer(change.change_id, *id, fields)
+                self.apply_customer(change.change_id, *id, &fields)
             }
             ChangeBody::Preferences { customer_id, fields } => {
                 let fields = self.restamp(fields);
-                self.apply_preferences(*customer_id, fields)
+                self.apply_preferences(*customer_id, &fields)
             }
             ChangeBody::Sale { sale } => self.apply_sale(sale),
         }
     }
 
     /// Folds the device's clocks into ours; a clock too far ahead is replaced by ours, so a
-    /// terminal with a wrong clock cannot win every later conflict.
-    fn restamp(&mut self, fields: &FieldMap) -> FieldMap {
-        let mut out = FieldMap::new();
-        for (name, stamped) in fields {
-            let clock = match self.clock.observe(stamped.clock, self.now_ms) {
-                Ok(()) => stamped.clock,
-                Err(_) => self.clock.tick(self.now_ms),
-            };
-            out.insert(name.clone(), Stamped { value: stamped.value.clone(), clock });
+    /// terminal with a wrong clock cannot win every later conflict. The fields are copied only
+    /// then: copying every change's fields was about a tenth of planning.
+    fn restamp<'f>(&mut self, fields: &'f FieldMap) -> Cow<'f, FieldMap> {
+        let mut fields = Cow::Borrowed(fields);
+        let ahead: Vec<String> = fields
+            .iter()
+            .filter(|(_, stamped)| self.clock.observe(stamped.clock, self.now_ms).is_err())
+            .map(|(name, _)| name.clone())
+            .collect();
+        for name in ahead {
+            let clock = self.clock.tick(self.now_ms);
+            fields.to_mut().get_mut(&name).expect("a field of this map").clock = clock;
         }
         self.clock.tick(self.now_ms);
-        out
+        fields
     }
 
     /// Follows merge links to the live customer.
@@ -257,7 +261,7 @@ impl<'a> Planner<'a> {
         self.keys.get(&(kind, value.to_owned())).copied()
     }
 
-    fn apply_customer(&mut self, change_id: Uuid, id: Uuid, fields: FieldMap) -> Outcome {
+    fn apply_customer(&mut self, change_id: Uuid, id: Uuid, fields: &FieldMap) -> Outcome {
         if let Some(unknown) = fields.keys().find(|f| !MERGED_FIELDS.contains(&f.as_str())) {
             return Err(ValidationErrors::one(unknown.clone(), ErrorCode::InvalidChoice));
         }
@@ -266,15 +270,15 @@ impl<'a> Planner<'a> {
             Some(_) => {
                 // An edit of a customer that was merged away lands on the survivor, as a merge.
                 let target = self.resolve(id).ok_or_else(|| ValidationErrors::one("id", ErrorCode::NotFound))?;
-                self.merge_record(change_id, id, target, &fields, &[])?;
+                self.merge_record(change_id, id, target, fields, &[])?;
                 Ok(ChangeOutcome::MergedInto { target })
             }
             None => self.create(change_id, id, fields),
         }
     }
 
-    fn edit(&mut self, existing: Customer, fields: FieldMap) -> Outcome {
-        let joined = join(&existing.to_fields(), &fields);
+    fn edit(&mut self, existing: Customer, fields: &FieldMap) -> Outcome {
+        let joined = join(&existing.to_fields(), fields);
         let mut next = existing.clone();
         next.set_fields(&joined).map_err(|e| ValidationErrors::one(e.0, ErrorCode::InvalidChoice))?;
         self.check(&next)?;
@@ -294,9 +298,9 @@ impl<'a> Planner<'a> {
         Ok(ChangeOutcome::Applied)
     }
 
-    fn create(&mut self, change_id: Uuid, id: Uuid, fields: FieldMap) -> Outcome {
+    fn create(&mut self, change_id: Uuid, id: Uuid, fields: &FieldMap) -> Outcome {
         let mut candidate = Customer::blank(id, self.organization, self.now);
-        candidate.set_fields(&fields).map_err(|e| ValidationErrors::one(e.0, ErrorCode::InvalidChoice))?;
+        candidate.set_fields(fields).map_err(|e| ValidationErrors::one(e.0, ErrorCode::InvalidChoice))?;
         // Captured when its fields were first written (the terminal's clock, already bounded by
         // `restamp`), not when the terminal came back online.
         let captured =
@@ -375,11 +379,11 @@ impl<'a> Planner<'a> {
         Ok(())
     }
 
-    fn apply_preferences(&mut self, customer_id: Uuid, fields: FieldMap) -> Outcome {
+    fn apply_preferences(&mut self, customer_id: Uuid, fields: &FieldMap) -> Outcome {
         let target =
             self.resolve(customer_id).ok_or_else(|| ValidationErrors::one("customer_id", ErrorCode::NotFound))?;
         let (current, clocks) = self.snapshot.preferences.get(&target).cloned().unwrap_or_default();
-        let joined = join(&pos_core::merge::record_fields(&current, &PREFERENCE_FIELDS, &clocks), &fields);
+        let joined = join(&pos_core::merge::record_fields(&current, &PREFERENCE_FIELDS, &clocks), fields);
         let next: Preferences = with_fields(&current, &PREFERENCE_FIELDS, &joined)
             .map_err(|e| ValidationErrors::one(e.0, ErrorCode::InvalidChoice))?;
         let next_clocks = joined.iter().map(|(f, s)| (f.clone(), s.clock)).collect();
