@@ -58,6 +58,9 @@ pub struct Plan {
     pub customers: Vec<Customer>,
     /// The ones of `customers` that were not stored before the batch (new rows).
     pub created: HashSet<Uuid>,
+    /// The ones of `customers` stored before whose keys the batch changed (the others' rows are
+    /// rewritten without touching the key indexes).
+    pub rekeyed: HashSet<Uuid>,
     pub preferences: Vec<(Uuid, Preferences, BTreeMap<String, Hlc>)>,
     pub sales: Vec<Sale>,
     pub reviews: Vec<Review>,
@@ -210,9 +213,13 @@ impl<'a> Planner<'a> {
     /// Stores `customer`, re-indexing its keys.
     fn put(&mut self, customer: Customer) {
         let old = self.snapshot.customers.get(&customer.id);
-        if old.is_none() {
+        match old {
             // Not stored before the batch, nor put earlier in it: a new row.
-            self.plan.created.insert(customer.id);
+            None => drop(self.plan.created.insert(customer.id)),
+            Some(old) if old.keys() != customer.keys() && !self.plan.created.contains(&customer.id) => {
+                self.plan.rekeyed.insert(customer.id);
+            }
+            Some(_) => {}
         }
         if let Some(old) = old {
             for (kind, value) in old.keys().iter() {

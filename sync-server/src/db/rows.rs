@@ -67,6 +67,17 @@ pub(super) const CUSTOMER_UPSERT: Insert = Insert {
     ..CUSTOMER_INSERT
 };
 
+/// [`CUSTOMER_UPSERT`] for a row whose keys are unchanged: SQLite rewrites the index entries of
+/// every column an `UPDATE` sets, changed or not.
+pub(super) const CUSTOMER_UPSERT_SAME_KEYS: Insert = Insert {
+    on_conflict: "ON CONFLICT (organization_id, id) DO UPDATE SET seq = excluded.seq, \
+     merged_into = excluded.merged_into, is_active = excluded.is_active, data = excluded.data, \
+     search_name = excluded.search_name, sort_surname = excluded.sort_surname, source = excluded.source, \
+     branch_id = excluded.branch_id, city = excluded.city, updated_at = excluded.updated_at, \
+     last_activity = excluded.last_activity",
+    ..CUSTOMER_INSERT
+};
+
 /// The columns the REST API filters, searches and orders by, derived from the record.
 pub(super) fn customer_search_columns(c: &Customer) -> [Option<String>; 7] {
     use pos_core::text::fold;

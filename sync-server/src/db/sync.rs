@@ -2,7 +2,10 @@
 //! organisation's sequence row lock; a pull reads whole rows after a cursor.
 
 use super::postgres::PgTx;
-use super::rows::{customer_row, decode, parse, Insert, StoredPreferences, Val, CUSTOMER_INSERT, CUSTOMER_UPSERT};
+use super::rows::{
+    customer_row, decode, parse, Insert, StoredPreferences, Val, CUSTOMER_INSERT, CUSTOMER_UPSERT,
+    CUSTOMER_UPSERT_SAME_KEYS,
+};
 use super::write_tx::WriteTx;
 use super::{ts, uuid_col, uuid_text, Backend, Db, DbError, DbResult};
 use crate::plan::{plan, Plan, Snapshot};
@@ -224,13 +227,17 @@ async fn write_plan(tx: &mut impl WriteTx, org: Uuid, actor: &str, plan: &Plan) 
     let now = ts(&Utc::now());
 
     // Tombstones first: they release keys before survivors take them. In each group, rows stored
-    // before go first (an edit may release a key too), as upserts; new rows are plain inserts.
+    // before whose keys changed go first (an edit may release a key too), then the other stored
+    // rows, as upserts; new rows are plain inserts.
     let (tombstones, live): (Vec<&Customer>, Vec<&Customer>) =
         plan.customers.iter().partition(|c| c.merged_into.is_some());
     for group in [tombstones, live] {
         let (new, stored): (Vec<&Customer>, Vec<&Customer>) =
             group.into_iter().partition(|c| plan.created.contains(&c.id));
-        for (insert, rows) in [(CUSTOMER_UPSERT, stored), (CUSTOMER_INSERT, new)] {
+        let (rekeyed, same_keys): (Vec<&Customer>, Vec<&Customer>) =
+            stored.into_iter().partition(|c| plan.rekeyed.contains(&c.id));
+        let writes = [(CUSTOMER_UPSERT, rekeyed), (CUSTOMER_UPSERT_SAME_KEYS, same_keys), (CUSTOMER_INSERT, new)];
+        for (insert, rows) in writes {
             let rows = rows.iter().map(|c| customer_row(org_text(), next_seq(), c)).collect();
             tx.insert_rows(insert, rows).await?;
         }

@@ -80,8 +80,9 @@ fn cross_key_hit_merges_by_priority_and_opens_a_review() {
     );
     let a = p.customers.iter().find(|c| c.id == Uuid::from_u128(1)).unwrap();
     assert_eq!(a.email, None, "the email stays with the customer that owns it");
-    // Customer 1 is updated in place; only the tombstone of 3 is a new row.
+    // Customer 1 is updated in place, its keys unchanged; only the tombstone of 3 is a new row.
     assert_eq!(p.created, HashSet::from([Uuid::from_u128(3)]));
+    assert!(p.rekeyed.is_empty(), "{:?}", p.rekeyed);
 }
 
 #[test]
@@ -151,6 +152,17 @@ fn edits_follow_last_writer_wins_and_cannot_steal_a_key() {
     assert!(
         matches!(&p.results[2].outcome, ChangeOutcome::Rejected { errors } if errors.code_for("phone") == Some(ErrorCode::Duplicate))
     );
+    assert!(p.rekeyed.is_empty(), "the key change was refused");
+
+    // A key that changes is written with the key columns; an edit of other fields is not.
+    let p = run(
+        &[edit(40, &[("phone", json!("+584123333333"))]), edit(40, &[("email", json!("ana@x.com"))])],
+        snapshot_of(&setup),
+    );
+    assert!(p.results.iter().all(|r| r.outcome == ChangeOutcome::Applied), "{:?}", p.results);
+    assert_eq!(p.rekeyed, HashSet::from([Uuid::from_u128(1)]));
+    let p = run(&[edit(40, &[("notes", json!("VIP"))])], snapshot_of(&setup));
+    assert_eq!((p.customers.len(), p.rekeyed.len()), (1, 0));
 }
 
 #[test]
