@@ -103,14 +103,34 @@ struct Planner<'a> {
     clock: &'a mut HlcClock,
     now: DateTime<Utc>,
     now_ms: u64,
-    /// (key kind, value) → live customer holding it.
-    keys: HashMap<(KeyKind, String), Uuid>,
+    keys: KeyOwners,
     touched: FirstSeen,
     prefs_touched: FirstSeen,
     plan: Plan,
 }
 
 type Outcome = Result<ChangeOutcome, ValidationErrors>;
+
+/// The live customer holding each key value, per kind (looked up by `&str`, without allocating).
+#[derive(Default)]
+struct KeyOwners([HashMap<String, Uuid>; 4]);
+
+impl KeyOwners {
+    fn owner(&self, kind: KeyKind, value: &str) -> Option<Uuid> {
+        self.0[kind as usize].get(value).copied()
+    }
+
+    fn set(&mut self, kind: KeyKind, value: &str, id: Uuid) {
+        self.0[kind as usize].insert(value.to_owned(), id);
+    }
+
+    /// Frees `value` if `id` holds it.
+    fn release(&mut self, kind: KeyKind, value: &str, id: Uuid) {
+        if self.owner(kind, value) == Some(id) {
+            self.0[kind as usize].remove(value);
+        }
+    }
+}
 
 /// Ids in the order first seen, without repeats (a push of thousands touches thousands).
 #[derive(Default)]
@@ -129,10 +149,10 @@ impl FirstSeen {
 
 impl<'a> Planner<'a> {
     fn new(organization: Uuid, snapshot: Snapshot, clock: &'a mut HlcClock, now: DateTime<Utc>) -> Self {
-        let mut keys = HashMap::new();
+        let mut keys = KeyOwners::default();
         for c in snapshot.customers.values().filter(|c| c.merged_into.is_none()) {
             for (kind, value) in c.keys().iter() {
-                keys.insert((kind, value.to_owned()), c.id);
+                keys.set(kind, value, c.id);
             }
         }
         Self {
@@ -149,14 +169,15 @@ impl<'a> Planner<'a> {
     }
 
     fn finish(mut self) -> Plan {
+        // The snapshot ends here: its rows move into the plan.
         for id in std::mem::take(&mut self.touched).order {
-            if let Some(c) = self.snapshot.customers.get(&id) {
-                self.plan.customers.push(c.clone());
+            if let Some(c) = self.snapshot.customers.remove(&id) {
+                self.plan.customers.push(c);
             }
         }
         for id in std::mem::take(&mut self.prefs_touched).order {
-            if let Some((p, clocks)) = self.snapshot.preferences.get(&id) {
-                self.plan.preferences.push((id, p.clone(), clocks.clone()));
+            if let Some((p, clocks)) = self.snapshot.preferences.remove(&id) {
+                self.plan.preferences.push((id, p, clocks));
             }
         }
         self.plan
@@ -223,14 +244,12 @@ impl<'a> Planner<'a> {
         }
         if let Some(old) = old {
             for (kind, value) in old.keys().iter() {
-                if self.keys.get(&(kind, value.to_owned())) == Some(&old.id) {
-                    self.keys.remove(&(kind, value.to_owned()));
-                }
+                self.keys.release(kind, value, old.id);
             }
         }
         if customer.merged_into.is_none() {
             for (kind, value) in customer.keys().iter() {
-                self.keys.insert((kind, value.to_owned()), customer.id);
+                self.keys.set(kind, value, customer.id);
             }
         }
         self.touch(customer.id);
@@ -265,7 +284,7 @@ impl<'a> Planner<'a> {
     }
 
     fn owner(&self, kind: KeyKind, value: &str) -> Option<Uuid> {
-        self.keys.get(&(kind, value.to_owned())).copied()
+        self.keys.owner(kind, value)
     }
 
     fn apply_customer(&mut self, change_id: Uuid, id: Uuid, fields: &FieldMap) -> Outcome {
