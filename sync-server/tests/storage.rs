@@ -62,6 +62,36 @@ async fn pushes_merge_the_same_person_and_replays_change_nothing() {
 }
 
 #[tokio::test]
+async fn a_push_can_move_a_key_between_stored_customers_whatever_their_order() {
+    for b in common::backends().await {
+        let device = Uuid::now_v7();
+        let (ana, rosa) = (Uuid::now_v7(), Uuid::now_v7());
+        let (old_phone, new_phone) = ("+584141234567", "+584241234567");
+        let setup = vec![
+            customer_change(device, ana, &[("phone", json!(old_phone)), ("email", json!("ana@x.com"))]),
+            customer_change(device, rosa, &[("email", json!("rosa@x.com"))]),
+        ];
+        b.state.db.push(b.org, device, setup, &b.state.clock).await.unwrap();
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+        // Rosa is touched first, then Ana gives up her phone, then Rosa takes it.
+        let handover = vec![
+            customer_change(device, rosa, &[("notes", json!("VIP"))]),
+            customer_change(device, ana, &[("phone", json!(new_phone))]),
+            customer_change(device, rosa, &[("phone", json!(old_phone))]),
+        ];
+        let r = b.state.db.push(b.org, device, handover, &b.state.clock).await;
+        let name = b.state.db.backend_name();
+        let r = r.unwrap_or_else(|e| panic!("{name}: {e}"));
+        assert!(r.results.iter().all(|r| r.outcome == ChangeOutcome::Applied), "{name}: {:?}", r.results);
+        let phone_of =
+            |customers: &[pos_core::Customer], id| customers.iter().find(|c| c.id == id).unwrap().phone.clone();
+        let live = live_customers(&b).await;
+        assert_eq!(phone_of(&live, ana).as_deref(), Some(new_phone), "{name}");
+        assert_eq!(phone_of(&live, rosa).as_deref(), Some(old_phone), "{name}");
+    }
+}
+
+#[tokio::test]
 async fn pull_pages_follow_the_sequence_without_gaps() {
     for b in common::backends().await {
         let device = Uuid::now_v7();

@@ -13,6 +13,7 @@ use std::collections::BTreeMap;
 pub(super) const IN_LIST_LEN: usize = 4_096;
 
 /// A bound value: the store's columns are text or integers.
+#[derive(Clone)]
 pub(super) enum Val {
     Text(Option<String>),
     Int(i64),
@@ -108,6 +109,13 @@ pub(super) fn customer_row(org: Val, seq: Val, c: &Customer) -> Vec<Val> {
     ];
     row.extend(customer_search_columns(c).into_iter().map(Val::Text));
     row
+}
+
+/// A [`customer_row`] with its key columns empty: the row as it is while its keys move.
+pub(super) fn without_keys(row: &[Val]) -> Vec<Val> {
+    let keys = ["phone", "email", "identification", "passport_number"];
+    let columns = CUSTOMER_INSERT.columns.iter();
+    columns.zip(row).map(|(c, v)| if keys.contains(c) { Val::Text(None) } else { v.clone() }).collect()
 }
 
 /// The `data` column of `customer_preferences`: the preferences with their field clocks.

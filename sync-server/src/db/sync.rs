@@ -3,7 +3,7 @@
 
 use super::postgres::PgTx;
 use super::rows::{
-    customer_row, decode, parse, Insert, StoredPreferences, Val, CUSTOMER_INSERT, CUSTOMER_UPSERT,
+    customer_row, decode, parse, without_keys, Insert, StoredPreferences, Val, CUSTOMER_INSERT, CUSTOMER_UPSERT,
     CUSTOMER_UPSERT_SAME_KEYS,
 };
 use super::write_tx::WriteTx;
@@ -236,11 +236,16 @@ async fn write_plan(tx: &mut impl WriteTx, org: Uuid, actor: &str, plan: &Plan) 
             group.into_iter().partition(|c| plan.created.contains(&c.id));
         let (rekeyed, same_keys): (Vec<&Customer>, Vec<&Customer>) =
             stored.into_iter().partition(|c| plan.rekeyed.contains(&c.id));
-        let writes = [(CUSTOMER_UPSERT, rekeyed), (CUSTOMER_UPSERT_SAME_KEYS, same_keys), (CUSTOMER_INSERT, new)];
-        for (insert, rows) in writes {
-            let rows = rows.iter().map(|c| customer_row(org_text(), next_seq(), c)).collect();
-            tx.insert_rows(insert, rows).await?;
+        let mut row_of = |c: &&Customer| customer_row(org_text(), next_seq(), c);
+        let rekeyed: Vec<Vec<Val>> = rekeyed.iter().map(&mut row_of).collect();
+        if rekeyed.len() > 1 {
+            // They may hand keys to one another, and a row can come before the one it takes a
+            // key from: first every one lets its keys go, then each takes its new ones.
+            tx.insert_rows(CUSTOMER_UPSERT, rekeyed.iter().map(|row| without_keys(row)).collect()).await?;
         }
+        tx.insert_rows(CUSTOMER_UPSERT, rekeyed).await?;
+        tx.insert_rows(CUSTOMER_UPSERT_SAME_KEYS, same_keys.iter().map(&mut row_of).collect()).await?;
+        tx.insert_rows(CUSTOMER_INSERT, new.iter().map(&mut row_of).collect()).await?;
     }
     let rows = plan
         .preferences
