@@ -201,17 +201,17 @@ impl<'a> Planner<'a> {
     /// terminal with a wrong clock cannot win every later conflict. The fields are copied only
     /// then: copying every change's fields was about a tenth of planning.
     fn restamp<'f>(&mut self, fields: &'f FieldMap) -> Cow<'f, FieldMap> {
-        let mut fields = Cow::Borrowed(fields);
-        let ahead: Vec<String> = fields
-            .iter()
-            .filter(|(_, stamped)| self.clock.observe(stamped.clock, self.now_ms).is_err())
-            .map(|(name, _)| name.clone())
-            .collect();
-        for name in ahead {
-            let clock = self.clock.tick(self.now_ms);
-            fields.to_mut().get_mut(&name).expect("a field of this map").clock = clock;
+        let mut restamped = Vec::new();
+        for (name, stamped) in fields {
+            if self.clock.observe(stamped.clock, self.now_ms).is_err() {
+                restamped.push((name, self.clock.tick(self.now_ms)));
+            }
         }
         self.clock.tick(self.now_ms);
+        let mut fields = Cow::Borrowed(fields);
+        for (name, clock) in restamped {
+            fields.to_mut().get_mut(name).expect("a field of this map").clock = clock;
+        }
         fields
     }
 
