@@ -79,6 +79,41 @@ pub(super) const CUSTOMER_UPSERT_SAME_KEYS: Insert = Insert {
     ..CUSTOMER_INSERT
 };
 
+/// A customer's preferences, replacing the stored ones.
+pub(super) const PREFERENCES_UPSERT: Insert = Insert {
+    table: "customer_preferences",
+    columns: &["organization_id", "customer_id", "seq", "data"],
+    on_conflict: "ON CONFLICT (organization_id, customer_id) DO UPDATE SET seq = excluded.seq, data = excluded.data",
+};
+
+/// A sale.
+pub(super) const SALE_INSERT: Insert = Insert {
+    table: "sales",
+    columns: &["organization_id", "id", "seq", "customer_id", "sold_at", "data"],
+    on_conflict: "",
+};
+
+/// A change applied, with its outcome: what makes a replay change nothing.
+pub(super) const APPLIED_CHANGE_INSERT: Insert = Insert {
+    table: "applied_changes",
+    columns: &["organization_id", "change_id", "device_id", "outcome", "applied_at"],
+    on_conflict: "",
+};
+
+/// A suspected duplicate for a manager to review.
+pub(super) const REVIEW_ITEM_INSERT: Insert = Insert {
+    table: "review_items",
+    columns: &["organization_id", "id", "customer_a", "customer_b", "match_key", "created_at"],
+    on_conflict: "",
+};
+
+/// A record merged into a customer, kept in the merge log.
+pub(super) const MERGE_LOG_INSERT: Insert = Insert {
+    table: "merge_log",
+    columns: &["organization_id", "id", "target_id", "source_id", "change_id", "data", "merged_at", "merged_by"],
+    on_conflict: "",
+};
+
 /// The columns the REST API filters, searches and orders by, derived from the record.
 pub(super) fn customer_search_columns(c: &Customer) -> [Option<String>; 7] {
     use pos_core::text::fold;

@@ -3,8 +3,8 @@
 
 use super::postgres::PgTx;
 use super::rows::{
-    customer_row, decode, parse, without_keys, Insert, StoredPreferences, Val, CUSTOMER_INSERT, CUSTOMER_UPSERT,
-    CUSTOMER_UPSERT_SAME_KEYS,
+    customer_row, decode, parse, without_keys, StoredPreferences, Val, APPLIED_CHANGE_INSERT, CUSTOMER_INSERT,
+    CUSTOMER_UPSERT, CUSTOMER_UPSERT_SAME_KEYS, MERGE_LOG_INSERT, PREFERENCES_UPSERT, REVIEW_ITEM_INSERT, SALE_INSERT,
 };
 use super::write_tx::WriteTx;
 use super::{ts, uuid_col, uuid_text, Backend, Db, DbError, DbResult};
@@ -257,16 +257,7 @@ async fn write_plan(tx: &mut impl WriteTx, org: Uuid, actor: &str, plan: &Plan) 
             vec![org_text(), Val::text(customer_id), next_seq(), Val::Text(Some(data))]
         })
         .collect();
-    tx.insert_rows(
-        Insert {
-            table: "customer_preferences",
-            columns: &["organization_id", "customer_id", "seq", "data"],
-            on_conflict:
-                "ON CONFLICT (organization_id, customer_id) DO UPDATE SET seq = excluded.seq, data = excluded.data",
-        },
-        rows,
-    )
-    .await?;
+    tx.insert_rows(PREFERENCES_UPSERT, rows).await?;
     let rows = plan
         .sales
         .iter()
@@ -282,15 +273,7 @@ async fn write_plan(tx: &mut impl WriteTx, org: Uuid, actor: &str, plan: &Plan) 
             ]
         })
         .collect();
-    tx.insert_rows(
-        Insert {
-            table: "sales",
-            columns: &["organization_id", "id", "seq", "customer_id", "sold_at", "data"],
-            on_conflict: "",
-        },
-        rows,
-    )
-    .await?;
+    tx.insert_rows(SALE_INSERT, rows).await?;
     let rows = plan
         .applied
         .iter()
@@ -305,15 +288,7 @@ async fn write_plan(tx: &mut impl WriteTx, org: Uuid, actor: &str, plan: &Plan) 
             ]
         })
         .collect();
-    tx.insert_rows(
-        Insert {
-            table: "applied_changes",
-            columns: &["organization_id", "change_id", "device_id", "outcome", "applied_at"],
-            on_conflict: "",
-        },
-        rows,
-    )
-    .await?;
+    tx.insert_rows(APPLIED_CHANGE_INSERT, rows).await?;
     let rows = plan
         .reviews
         .iter()
@@ -329,15 +304,7 @@ async fn write_plan(tx: &mut impl WriteTx, org: Uuid, actor: &str, plan: &Plan) 
             ]
         })
         .collect();
-    tx.insert_rows(
-        Insert {
-            table: "review_items",
-            columns: &["organization_id", "id", "customer_a", "customer_b", "match_key", "created_at"],
-            on_conflict: "",
-        },
-        rows,
-    )
-    .await?;
+    tx.insert_rows(REVIEW_ITEM_INSERT, rows).await?;
     let rows = plan
         .merges
         .iter()
@@ -355,24 +322,7 @@ async fn write_plan(tx: &mut impl WriteTx, org: Uuid, actor: &str, plan: &Plan) 
             ]
         })
         .collect();
-    tx.insert_rows(
-        Insert {
-            table: "merge_log",
-            columns: &[
-                "organization_id",
-                "id",
-                "target_id",
-                "source_id",
-                "change_id",
-                "data",
-                "merged_at",
-                "merged_by",
-            ],
-            on_conflict: "",
-        },
-        rows,
-    )
-    .await?;
+    tx.insert_rows(MERGE_LOG_INSERT, rows).await?;
     Ok(span)
 }
 
