@@ -78,11 +78,14 @@ const POSTGRES_SESSION: &str = "SET plan_cache_mode = force_custom_plan; SET ran
 #[derive(Debug, Clone)]
 pub struct Db {
     pool: AnyPool,
-    backend: Backend,
-    /// SQLite's push writer (`None` on PostgreSQL).
-    native: Option<Arc<NativeWriter>>,
-    /// PostgreSQL's push pool (`None` on SQLite).
-    postgres: Option<sqlx::PgPool>,
+    writer: PushWriter,
+}
+
+/// Where pushes are written, on each engine's own driver; the engine in use.
+#[derive(Debug, Clone)]
+enum PushWriter {
+    Sqlite(Arc<NativeWriter>),
+    Postgres(sqlx::PgPool),
 }
 
 pub(crate) fn ts(t: &DateTime<Utc>) -> String {
@@ -141,22 +144,22 @@ impl Db {
                     .await?
             }
         };
-        let mut db = Db { pool, backend, native: None, postgres: None };
-        db.migrate().await?;
-        if backend == Backend::Postgres {
-            db.postgres = Some(postgres::connect(url, POSTGRES_SESSION).await?);
-        }
-        if backend == Backend::Sqlite {
-            // The file the pool opened, however the URL named it.
-            let row =
-                sqlx::query("SELECT file FROM pragma_database_list WHERE name = 'main'").fetch_one(&db.pool).await?;
-            let file: String = row.try_get("file")?;
-            if file.is_empty() {
-                // Each connection would see a database of its own.
-                return Err(DbError::UnsupportedUrl(format!("{url} (an in-memory SQLite database; name a file)")));
+        let writer = match backend {
+            Backend::Postgres => PushWriter::Postgres(postgres::connect(url, POSTGRES_SESSION).await?),
+            Backend::Sqlite => {
+                // The file the pool opened, however the URL named it.
+                let row =
+                    sqlx::query("SELECT file FROM pragma_database_list WHERE name = 'main'").fetch_one(&pool).await?;
+                let file: String = row.try_get("file")?;
+                if file.is_empty() {
+                    // Each connection would see a database of its own.
+                    return Err(DbError::UnsupportedUrl(format!("{url} (an in-memory SQLite database; name a file)")));
+                }
+                PushWriter::Sqlite(Arc::new(NativeWriter::open(Path::new(&file))?))
             }
-            db.native = Some(Arc::new(NativeWriter::open(Path::new(&file))?));
-        }
+        };
+        let db = Db { pool, writer };
+        db.migrate().await?;
         Ok(db)
     }
 
@@ -166,14 +169,17 @@ impl Db {
     }
 
     pub fn backend(&self) -> Backend {
-        self.backend
+        match self.writer {
+            PushWriter::Sqlite(_) => Backend::Sqlite,
+            PushWriter::Postgres(_) => Backend::Postgres,
+        }
     }
 
     /// Writes the SQL placeholders `$1, $2, …` the way the backend wants them.
     /// Every statement is a literal of this crate (identifiers from fixed lists at most), with
     /// values bound as parameters.
     pub(crate) fn sql(&self, q: &str) -> AssertSqlSafe<String> {
-        AssertSqlSafe(match self.backend {
+        AssertSqlSafe(match self.backend() {
             Backend::Postgres => q.to_owned(),
             Backend::Sqlite => q.replace('$', "?"),
         })
@@ -184,7 +190,7 @@ impl Db {
     /// a numbered `?NNN` looks its name up with a linear scan, so binding a statement with
     /// thousands of them is quadratic (it was a third of a push's time).
     pub(crate) fn sql_in_order(&self, q: &str) -> AssertSqlSafe<String> {
-        AssertSqlSafe(match self.backend {
+        AssertSqlSafe(match self.backend() {
             Backend::Postgres => q.to_owned(),
             Backend::Sqlite => {
                 let mut out = String::with_capacity(q.len());
@@ -205,12 +211,12 @@ impl Db {
     /// Applies pending migrations in one transaction. On PostgreSQL an advisory lock makes
     /// instances that start together take turns: the first migrates, the others find it done.
     async fn migrate(&self) -> DbResult<()> {
-        let files = match self.backend {
+        let files = match self.backend() {
             Backend::Sqlite => SQLITE_MIGRATIONS,
             Backend::Postgres => POSTGRES_MIGRATIONS,
         };
         let mut tx = self.pool.begin().await?;
-        if self.backend == Backend::Postgres {
+        if self.backend() == Backend::Postgres {
             sqlx::raw_sql("SELECT pg_advisory_xact_lock(72270001)").execute(&mut *tx).await?;
         }
         sqlx::raw_sql(
@@ -244,9 +250,9 @@ impl Db {
     /// write takes it, so writers are served in arrival order. On PostgreSQL there is no turn:
     /// writers of an organisation queue on its row lock.
     pub(super) async fn write_turn(&self) -> Option<WriteTurn> {
-        match &self.native {
-            Some(writer) => Some(writer.turn().await),
-            None => None,
+        match &self.writer {
+            PushWriter::Sqlite(writer) => Some(writer.turn().await),
+            PushWriter::Postgres(_) => None,
         }
     }
 

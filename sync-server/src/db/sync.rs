@@ -7,7 +7,7 @@ use super::rows::{
     CUSTOMER_UPSERT, CUSTOMER_UPSERT_SAME_KEYS, MERGE_LOG_INSERT, PREFERENCES_UPSERT, REVIEW_ITEM_INSERT, SALE_INSERT,
 };
 use super::write_tx::WriteTx;
-use super::{ts, uuid_col, uuid_text, Backend, Db, DbError, DbResult};
+use super::{ts, uuid_col, uuid_text, Backend, Db, DbError, DbResult, PushWriter};
 use crate::plan::{plan, Plan, Snapshot};
 use chrono::Utc;
 use pos_core::field_clocks::CompactFields;
@@ -386,18 +386,17 @@ impl Db {
         mode: WriteMode,
     ) -> DbResult<PushResponse> {
         let started = Instant::now();
-        let (response, sequence, timings) = match (&self.native, &self.postgres) {
-            (Some(writer), _) => {
+        let (response, sequence, timings) = match &self.writer {
+            PushWriter::Sqlite(writer) => {
                 let (changes, clock) = (changes.clone(), clock.clone());
                 writer.write(async move |tx| push_in(started, tx, org, actor, &changes, &clock, mode).await).await?
             }
-            (None, Some(pool)) => {
+            PushWriter::Postgres(pool) => {
                 let mut tx = PgTx(pool.begin().await?);
                 let pushed = push_in(started, &mut tx, org, actor, changes, clock, mode).await?;
                 tx.0.commit().await?;
                 pushed
             }
-            (None, None) => unreachable!("every backend has a push writer"),
         };
         let committed = started.elapsed();
         self.refresh_statistics_if_grown(sequence);
@@ -424,7 +423,7 @@ impl Db {
     /// of 60 s spent loading; 5 s with fresh statistics). Doubling keeps it to a few dozen
     /// `ANALYZE`s over an organisation's life.
     fn refresh_statistics_if_grown(&self, sequence: SequenceSpan) {
-        if self.backend != Backend::Postgres || !sequence.passed_power_of_two(4_096) {
+        if self.backend() != Backend::Postgres || !sequence.passed_power_of_two(4_096) {
             return;
         }
         let pool = self.pool.clone();
@@ -442,14 +441,15 @@ impl Db {
     /// pull them.
     #[doc(hidden)]
     pub async fn plain_insert_customers(&self, org: Uuid, customers: Vec<Customer>) -> DbResult<()> {
-        match (&self.native, &self.postgres) {
-            (Some(writer), _) => writer.write(async move |tx| insert_customers(tx, org, &customers).await).await,
-            (None, Some(pool)) => {
+        match &self.writer {
+            PushWriter::Sqlite(writer) => {
+                writer.write(async move |tx| insert_customers(tx, org, &customers).await).await
+            }
+            PushWriter::Postgres(pool) => {
                 let mut tx = PgTx(pool.begin().await?);
                 insert_customers(&mut tx, org, &customers).await?;
                 Ok(tx.0.commit().await?)
             }
-            (None, None) => unreachable!("every backend has a push writer"),
         }
     }
 
@@ -458,7 +458,7 @@ impl Db {
     pub async fn pull(&self, org: Uuid, cursor: i64, limit: i64) -> DbResult<PullResponse> {
         let limit = limit.clamp(1, 5_000);
         let mut tx = self.pool.begin().await?;
-        if self.backend == Backend::Postgres {
+        if self.backend() == Backend::Postgres {
             sqlx::raw_sql("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY").execute(&mut *tx).await?;
         }
         let mut items: Vec<(i64, PulledItem)> = Vec::new();
@@ -514,7 +514,7 @@ impl Db {
 
     /// The backend in use, for logs and health.
     pub fn backend_name(&self) -> &'static str {
-        match self.backend {
+        match self.backend() {
             Backend::Sqlite => "sqlite",
             Backend::Postgres => "postgres",
         }
