@@ -233,22 +233,24 @@ impl<'a> Planner<'a> {
 
     /// Stores `customer`, re-indexing its keys.
     fn put(&mut self, customer: Customer) {
-        let old = self.snapshot.customers.get(&customer.id);
-        match old {
+        let keys = customer.keys();
+        match self.snapshot.customers.get(&customer.id) {
             // Not stored before the batch, nor put earlier in it: a new row.
-            None => drop(self.plan.created.insert(customer.id)),
-            Some(old) if old.keys() != customer.keys() && !self.plan.created.contains(&customer.id) => {
-                self.plan.rekeyed.insert(customer.id);
+            None => {
+                self.plan.created.insert(customer.id);
             }
-            Some(_) => {}
-        }
-        if let Some(old) = old {
-            for (kind, value) in old.keys().iter() {
-                self.keys.release(kind, value, old.id);
+            Some(old) => {
+                let old_keys = old.keys();
+                if old_keys != keys && !self.plan.created.contains(&customer.id) {
+                    self.plan.rekeyed.insert(customer.id);
+                }
+                for (kind, value) in old_keys.iter() {
+                    self.keys.release(kind, value, old.id);
+                }
             }
         }
         if customer.merged_into.is_none() {
-            for (kind, value) in customer.keys().iter() {
+            for (kind, value) in keys.iter() {
                 self.keys.set(kind, value, customer.id);
             }
         }
