@@ -11,7 +11,8 @@
 //! `cargo bench -p sync-server --bench merge`. Env: `BENCH_CHANGES` (default 100,000);
 //! `BENCH_BACKENDS=sqlite|postgres` (default both; `TEST_DATABASE_URL` for PostgreSQL);
 //! `BENCH_RUNS` (default 1; medians are printed when more); `BENCH_BATCH` (changes per push,
-//! to compare batch sizes); `BENCH_BOOTSTRAP=1000000` pulls an
+//! to compare batch sizes); `BENCH_EXISTING=1000000` merges into an organisation that already
+//! holds that many other customers (seeded by plain insert, not timed); `BENCH_BOOTSTRAP=1000000` pulls an
 //! organisation of that many customers, seeded by plain insert (not timed), instead of the
 //! merged one.
 
@@ -100,9 +101,11 @@ fn median(mut xs: Vec<f64>) -> f64 {
     }
 }
 
-/// One merge run: changes/s through `Db::push`; returns the rate and the organisation.
-async fn merge_run(db: &Db, state: &AppState, n: u64) -> (f64, Uuid) {
+/// One merge run: changes/s through `Db::push`; returns the rate and the organisation. The
+/// organisation first holds `existing` other customers, seeded by plain insert (not timed).
+async fn merge_run(db: &Db, state: &AppState, n: u64, existing: u64) -> (f64, Uuid) {
     let org = db.create_organization(&format!("bench-{}", Uuid::now_v7())).await.unwrap();
+    seed(db, org, SEED + 2, n..n + existing).await;
     let device = Uuid::now_v7();
     let mut batches = Vec::new();
     let mut rest = changes(n, device, org);
@@ -123,6 +126,15 @@ async fn merge_run(db: &Db, state: &AppState, n: u64) -> (f64, Uuid) {
     }
     assert_eq!((applied, merged), (n * 7 / 10, n - n * 7 / 10));
     (n as f64 / start.elapsed().as_secs_f64(), org)
+}
+
+/// Seeds `org` with generated customers `people` of `seed`, by plain insert. (A generated
+/// customer's keys follow from its number alone, whatever the seed.)
+async fn seed(db: &Db, org: Uuid, seed: u64, people: std::ops::Range<u64>) {
+    for first in people.clone().step_by(5_000) {
+        let batch: Vec<_> = (first..(first + 5_000).min(people.end)).map(|i| pos_demo::customer(seed, i)).collect();
+        db.plain_insert_customers(org, batch).await.expect("seed");
+    }
 }
 
 /// One plain-insert run of the merge's surviving rows: rows/s.
@@ -154,7 +166,7 @@ async fn bootstrap(state: &AppState, base: &str, org: Uuid) -> (u64, f64) {
     (total, secs)
 }
 
-async fn run(label: &str, url: &str, n: u64, runs: usize, bootstrap_size: Option<u64>) {
+async fn run(label: &str, url: &str, n: u64, runs: usize, existing: u64, bootstrap_size: Option<u64>) {
     let db = Db::connect(url).await.expect("database");
     let state = AppState::new(db.clone()).await.expect("state");
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -171,7 +183,7 @@ async fn run(label: &str, url: &str, n: u64, runs: usize, bootstrap_size: Option
     let (mut merges, mut plains, mut last_org) = (vec![], vec![], None);
     for _ in 0..runs {
         take_phases();
-        let (rate, org) = merge_run(&db, &state, n).await;
+        let (rate, org) = merge_run(&db, &state, n, existing).await;
         println!("{label:<9} merge run: {rate:.0} changes/s; time in pushes: {}", take_phases());
         merges.push(rate);
         last_org = Some(org);
@@ -192,11 +204,7 @@ async fn run(label: &str, url: &str, n: u64, runs: usize, bootstrap_size: Option
         Some(size) => {
             let org = db.create_organization(&format!("bench-boot-{}", Uuid::now_v7())).await.unwrap();
             let start = Instant::now();
-            for first in (0..size).step_by(5_000) {
-                let batch: Vec<_> =
-                    (first..(first + 5_000).min(size)).map(|i| pos_demo::customer(SEED + 1, i)).collect();
-                db.plain_insert_customers(org, batch).await.expect("seed");
-            }
+            seed(&db, org, SEED + 1, 0..size).await;
             println!("{label:<9} seeded {size} customers (not timed) in {:.0} s", start.elapsed().as_secs_f64());
             org
         }
@@ -213,15 +221,16 @@ async fn main() {
     let env = |name: &str| std::env::var(name).ok().and_then(|v| v.parse::<u64>().ok());
     let n = env("BENCH_CHANGES").unwrap_or(100_000);
     let runs = env("BENCH_RUNS").unwrap_or(1).max(1) as usize;
+    let existing = env("BENCH_EXISTING").unwrap_or(0);
     let bootstrap_size = env("BENCH_BOOTSTRAP");
     let only = std::env::var("BENCH_BACKENDS").unwrap_or_default();
     let dir = tempfile::tempdir().unwrap();
     if only.is_empty() || only.contains("sqlite") {
-        run("sqlite", &Db::default_sqlite_url(dir.path()), n, runs, bootstrap_size).await;
+        run("sqlite", &Db::default_sqlite_url(dir.path()), n, runs, existing, bootstrap_size).await;
     }
     if only.is_empty() || only.contains("postgres") {
         let pg =
             std::env::var("TEST_DATABASE_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".to_owned());
-        run("postgres", &pg, n, runs, bootstrap_size).await;
+        run("postgres", &pg, n, runs, existing, bootstrap_size).await;
     }
 }
