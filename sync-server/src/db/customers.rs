@@ -122,10 +122,7 @@ impl Db {
     pub(super) async fn fetch(&self, sql: &str, values: &[Val]) -> DbResult<Vec<AnyRow>> {
         let mut q = sqlx::query(self.sql(sql));
         for v in values {
-            q = match v {
-                Val::Text(t) => q.bind(t.clone()),
-                Val::Int(i) => q.bind(*i),
-            };
+            q = v.clone().bind_to(q);
         }
         Ok(q.fetch_all(&self.pool).await?)
     }

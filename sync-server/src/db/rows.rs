@@ -19,9 +19,20 @@ pub(super) enum Val {
     Int(i64),
 }
 
+/// A statement on sqlx's `Any` driver, its values bound one by one.
+pub(super) type AnyQuery<'q> = sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments>;
+
 impl Val {
     pub(super) fn text(v: impl ToString) -> Val {
         Val::Text(Some(v.to_string()))
+    }
+
+    /// `query` with this value bound to its next placeholder.
+    pub(super) fn bind_to(self, query: AnyQuery<'_>) -> AnyQuery<'_> {
+        match self {
+            Val::Text(t) => query.bind(t),
+            Val::Int(i) => query.bind(i),
+        }
     }
 }
 

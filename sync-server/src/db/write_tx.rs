@@ -105,10 +105,7 @@ impl WriteTx for SqlxTx<'_, '_> {
             sql.push_str(on_conflict);
             let mut q = sqlx::query(self.db.sql_in_order(&sql));
             for v in chunk.into_iter().flatten() {
-                q = match v {
-                    Val::Text(t) => q.bind(t),
-                    Val::Int(i) => q.bind(i),
-                };
+                q = v.bind_to(q);
             }
             q.execute(&mut **self.tx).await?;
         }
