@@ -326,8 +326,9 @@ async fn write_plan(tx: &mut impl WriteTx, org: Uuid, actor: &str, plan: &Plan) 
     Ok(span)
 }
 
-/// Inserts `customers` as new rows with the organisation's next sequence numbers.
-async fn insert_customers(tx: &mut impl WriteTx, org: Uuid, customers: &[Customer]) -> DbResult<()> {
+/// Inserts `customers` as new rows with the organisation's next sequence numbers, and returns
+/// the sequence before and after them.
+async fn insert_customers(tx: &mut impl WriteTx, org: Uuid, customers: &[Customer]) -> DbResult<SequenceSpan> {
     let top = tx.advance_sequence(org, customers.len() as i64).await?;
     let first = top - customers.len() as i64;
     let rows = customers
@@ -335,7 +336,8 @@ async fn insert_customers(tx: &mut impl WriteTx, org: Uuid, customers: &[Custome
         .zip(first + 1..)
         .map(|(c, seq)| customer_row(Val::Text(Some(org.to_string())), Val::Int(seq), c))
         .collect();
-    tx.insert_rows(CUSTOMER_INSERT, rows).await
+    tx.insert_rows(CUSTOMER_INSERT, rows).await?;
+    Ok(SequenceSpan { before: first, after: top })
 }
 
 impl Db {
@@ -441,16 +443,20 @@ impl Db {
     /// pull them.
     #[doc(hidden)]
     pub async fn plain_insert_customers(&self, org: Uuid, customers: Vec<Customer>) -> DbResult<()> {
-        match &self.writer {
+        let sequence = match &self.writer {
             PushWriter::Sqlite(writer) => {
-                writer.write(async move |tx| insert_customers(tx, org, &customers).await).await
+                writer.write(async move |tx| insert_customers(tx, org, &customers).await).await?
             }
             PushWriter::Postgres(pool) => {
                 let mut tx = PgTx(pool.begin().await?);
-                insert_customers(&mut tx, org, &customers).await?;
-                Ok(tx.0.commit().await?)
+                let sequence = insert_customers(&mut tx, org, &customers).await?;
+                tx.0.commit().await?;
+                sequence
             }
-        }
+        };
+        // An organisation seeded this way is then merged into: it needs statistics as much.
+        self.refresh_statistics_if_grown(sequence);
+        Ok(())
     }
 
     /// Up to `limit` changed rows after `cursor`, oldest first. The three tables are read in one
