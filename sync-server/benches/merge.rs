@@ -12,7 +12,9 @@
 //! `BENCH_BACKENDS=sqlite|postgres` (default both; `TEST_DATABASE_URL` for PostgreSQL);
 //! `BENCH_RUNS` (default 1; medians are printed when more); `BENCH_BATCH` (changes per push,
 //! to compare batch sizes); `BENCH_EXISTING=1000000` merges into an organisation that already
-//! holds that many other customers (seeded by plain insert, not timed); `BENCH_BOOTSTRAP=1000000` pulls an
+//! holds that many other customers (seeded by plain insert, not timed); `BENCH_HISTORIC=1` pushes
+//! customers created over the last three years instead of captured in the last hour (see
+//! `captured_at`); `BENCH_BOOTSTRAP=1000000` pulls an
 //! organisation of that many customers, seeded by plain insert (not timed), instead of the
 //! merged one.
 
@@ -41,20 +43,45 @@ fn push_len(changes: &[pos_core::wire::Change]) -> usize {
     }
 }
 
-fn changes(n: u64, device: Uuid, org: Uuid) -> Vec<pos_core::wire::Change> {
+/// The customers pushed: `n` captures, the last 30 % of them earlier people again (same
+/// phone/cédula/email) under fresh ids.
+fn pushed_customers(n: u64) -> impl Iterator<Item = pos_core::Customer> {
     let unique = n * 7 / 10;
-    (0..n)
-        .map(|i| {
-            // The last 30 % repeat earlier people (same phone/cédula/email) under fresh ids.
-            let mut c = pos_demo::customer(SEED, if i < unique { i } else { (i * 7919) % unique });
-            if i >= unique {
-                c.id = Uuid::now_v7();
-                c.notes = Some(format!("captured again ({i})"));
-            }
+    let historic = std::env::var_os("BENCH_HISTORIC").is_some();
+    // One capture every 10 ms, the last a minute ago (a clock ahead of the server's is restamped).
+    let first_capture = chrono::Utc::now().timestamp_millis() as u64 - n * 10 - 60_000;
+    (0..n).map(move |i| {
+        let mut c = pos_demo::customer(SEED, if i < unique { i } else { (i * 7919) % unique });
+        if i >= unique {
+            c.id = Uuid::now_v7();
+            c.notes = Some(format!("captured again ({i})"));
+        }
+        if !historic {
+            captured_at(&mut c, first_capture + i * 10);
+        }
+        c
+    })
+}
+
+fn changes(n: u64, device: Uuid, org: Uuid) -> Vec<pos_core::wire::Change> {
+    pushed_customers(n)
+        .map(|mut c| {
             c.organization_id = org;
             pos_demo::as_change(&c, device)
         })
         .collect()
+}
+
+/// Stamps `c` as a terminal captures it: every field written at `at_ms`, which becomes its
+/// `created_at` on the server. Pushed customers are the chain's recent captures, not the generated population's creation dates spread over three years (those,
+/// with `BENCH_HISTORIC`, are what an import of old records looks like: every push then lands
+/// all over the creation-date index).
+fn captured_at(c: &mut pos_core::Customer, at_ms: u64) {
+    for clock in c.clocks.values_mut() {
+        *clock = pos_core::Hlc { wall_ms: at_ms, counter: 0, ..*clock };
+    }
+    c.created_at = chrono::DateTime::from_timestamp_millis(at_ms as i64).expect("a time in range");
+    c.updated_at = c.created_at;
 }
 
 /// Where merge time goes: the phase timings `Db::push` logs (debug, target
@@ -173,7 +200,7 @@ async fn run(label: &str, url: &str, n: u64, runs: usize, existing: u64, bootstr
     let base = format!("http://{}", listener.local_addr().unwrap());
     tokio::spawn(axum::serve(listener, sync_server::app(state.clone())).into_future());
 
-    let rows: Vec<_> = (0..n * 7 / 10).map(|i| pos_demo::customer(SEED, i)).collect();
+    let rows: Vec<_> = pushed_customers(n).take((n * 7 / 10) as usize).collect();
     // The plain insert goes in batches of the size of the first push.
     let mut sample = changes(5_000, Uuid::now_v7(), Uuid::now_v7());
     let batch = push_len(&sample);
