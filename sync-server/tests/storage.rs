@@ -91,6 +91,67 @@ async fn a_push_can_move_a_key_between_stored_customers_whatever_their_order() {
     }
 }
 
+/// A push of hundreds of changes (on SQLite, its lookups then run on two connections at once)
+/// finds what is stored by each key, by id and by change id.
+#[tokio::test]
+async fn a_large_push_finds_stored_customers_by_every_key_id_and_change_id() {
+    for b in common::backends().await {
+        let name = b.state.db.backend_name();
+        let device = Uuid::now_v7();
+        let stored: Vec<pos_core::Customer> = (0..300).map(|i| pos_demo::customer(7, i)).collect();
+        let first: Vec<Change> = stored.iter().map(|c| pos_demo::as_change(c, device)).collect();
+        let r = b.state.db.push(b.org, device, first.clone(), &b.state.clock).await.unwrap();
+        assert!(r.results.iter().all(|c| c.outcome == ChangeOutcome::Applied), "{name}: {r:?}");
+
+        // The same people again under new ids, each found by one key only (the cédula's carry a
+        // new email, as a phone or an email is required), then edits by id, then a replay of the
+        // first push's changes.
+        let with_emails: Vec<&pos_core::Customer> = stored.iter().filter(|c| c.email.is_some()).take(100).collect();
+        let mut again = Vec::new();
+        let mut expected = Vec::new();
+        for (key, people) in [
+            ("phone", stored[..100].iter().collect::<Vec<_>>()),
+            ("email", with_emails),
+            ("identification", stored[200..].iter().collect()),
+        ] {
+            for person in people {
+                let mut c = person.clone();
+                c.id = Uuid::now_v7();
+                c.phone = c.phone.filter(|_| key == "phone");
+                c.email = match key {
+                    "email" => c.email,
+                    "identification" => Some(format!("again.{}@example.com", person.id.as_u64_pair().1)),
+                    _ => None,
+                };
+                c.identification = c.identification.filter(|_| key == "identification");
+                c.passport_number = None;
+                again.push(pos_demo::as_change(&c, device));
+                expected.push(ChangeOutcome::MergedInto { target: person.id });
+            }
+        }
+        for person in &stored[..50] {
+            let mut c = person.clone();
+            c.notes = Some("came back".into());
+            let mut change = pos_demo::as_change(&c, device);
+            if let ChangeBody::Customer { fields, .. } = &mut change.body {
+                fields.retain(|name, _| name == "notes");
+                fields.get_mut("notes").unwrap().clock.wall_ms = Utc::now().timestamp_millis() as u64;
+            }
+            again.push(change);
+            expected.push(ChangeOutcome::Applied);
+        }
+        again.extend(first[..20].iter().cloned());
+        expected.extend(std::iter::repeat_n(ChangeOutcome::Applied, 20));
+
+        let r = b.state.db.push(b.org, device, again, &b.state.clock).await.unwrap();
+        let outcomes: Vec<ChangeOutcome> = r.results.into_iter().map(|c| c.outcome).collect();
+        assert_eq!(outcomes, expected, "{name}");
+        let live = live_customers(&b).await;
+        assert_eq!(live.len(), 300, "{name}: no one was created twice");
+        assert_eq!(live.iter().filter(|c| c.notes.as_deref() == Some("came back")).count(), 50, "{name}");
+    }
+}
+
 #[tokio::test]
 async fn pull_pages_follow_the_sequence_without_gaps() {
     for b in common::backends().await {

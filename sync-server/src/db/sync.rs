@@ -6,7 +6,7 @@ use super::rows::{
     customer_row, decode, parse, without_keys, StoredPreferences, Val, APPLIED_CHANGE_INSERT, CUSTOMER_INSERT,
     CUSTOMER_UPSERT, CUSTOMER_UPSERT_SAME_KEYS, MERGE_LOG_INSERT, PREFERENCES_UPSERT, REVIEW_ITEM_INSERT, SALE_INSERT,
 };
-use super::write_tx::WriteTx;
+use super::write_tx::{SelectIn, WriteTx};
 use super::{ts, uuid_col, uuid_text, Backend, Db, DbError, DbResult, PushWriter};
 use crate::plan::{plan, Plan, Snapshot};
 use chrono::Utc;
@@ -97,18 +97,15 @@ pub(super) async fn lock_organization(tx: &mut impl WriteTx, org: Uuid) -> DbRes
     tx.advance_sequence(org, 0).await.map(drop)
 }
 
-/// Adds to `customers` those of `{column} IN (values…)` it does not hold yet, and returns how
-/// many it added. A customer found again by another key (most are: a returning customer's phone,
-/// email and cédula all hit) is not parsed again.
-async fn load_customers_where(
-    tx: &mut impl WriteTx,
-    org: Uuid,
-    column: &str,
-    values: &[String],
-    customers: &mut HashMap<Uuid, Customer>,
-) -> DbResult<usize> {
+/// The columns a snapshot reads of a customer.
+const CUSTOMER_SELECT: &str = "SELECT id, data FROM customers";
+
+/// Adds to `customers` those of `rows` (`CUSTOMER_SELECT`'s) it does not hold yet, and returns
+/// how many it added. A customer found again by another key (most are: a returning customer's
+/// phone, email and cédula all hit) is not parsed again.
+fn add_customers(rows: Vec<Vec<String>>, customers: &mut HashMap<Uuid, Customer>) -> DbResult<usize> {
     let before = customers.len();
-    for row in tx.select_in(org, "SELECT id, data FROM customers", column, values).await? {
+    for row in rows {
         let id = uuid_text(&row[0])?;
         if let std::collections::hash_map::Entry::Vacant(slot) = customers.entry(id) {
             slot.insert(parse(&row[1])?);
@@ -142,10 +139,27 @@ async fn load_snapshot(tx: &mut impl WriteTx, org: Uuid, changes: &[Change]) -> 
             }
         }
     }
+    // The lookups that depend on nothing read yet, at once: the applied changes and sales, the
+    // customers by id and by each key.
+    let change_ids = changes.iter().map(|c| c.change_id.to_string()).collect();
+    let mut selects = vec![
+        SelectIn { select: "SELECT change_id, outcome FROM applied_changes", column: "change_id", values: change_ids },
+        SelectIn { select: "SELECT id FROM sales", column: "id", values: sale_ids },
+        SelectIn { select: CUSTOMER_SELECT, column: "id", values: ids.into_iter().collect() },
+    ];
+    for (kind, values) in keys {
+        selects.push(SelectIn { select: CUSTOMER_SELECT, column: kind.field(), values: values.into_iter().collect() });
+    }
+    let mut answers = tx.select_in_each(org, &selects).await?.into_iter();
+    for row in answers.next().expect("applied changes") {
+        snapshot.applied.insert(uuid_text(&row[0])?, parse(&row[1])?);
+    }
+    for row in answers.next().expect("sales") {
+        snapshot.sale_ids.insert(uuid_text(&row[0])?);
+    }
     let customers = &mut snapshot.customers;
-    load_customers_where(tx, org, "id", &ids.into_iter().collect::<Vec<_>>(), customers).await?;
-    for (kind, values) in &keys {
-        load_customers_where(tx, org, kind.field(), &values.iter().cloned().collect::<Vec<_>>(), customers).await?;
+    for rows in answers {
+        add_customers(rows, customers)?;
     }
     // Follow merge chains to their survivors.
     loop {
@@ -155,7 +169,9 @@ async fn load_snapshot(tx: &mut impl WriteTx, org: Uuid, changes: &[Change]) -> 
             .filter(|t| !customers.contains_key(t))
             .map(|t| t.to_string())
             .collect();
-        if missing.is_empty() || load_customers_where(tx, org, "id", &missing, customers).await? == 0 {
+        if missing.is_empty()
+            || add_customers(tx.select_in(org, CUSTOMER_SELECT, "id", &missing).await?, customers)? == 0
+        {
             break;
         }
     }
@@ -164,13 +180,6 @@ async fn load_snapshot(tx: &mut impl WriteTx, org: Uuid, changes: &[Change]) -> 
     for row in tx.select_in(org, select, "customer_id", &customer_ids).await? {
         let stored: StoredPreferences = parse(&row[1])?;
         snapshot.preferences.insert(uuid_text(&row[0])?, (stored.preferences, stored.clocks));
-    }
-    let change_ids: Vec<String> = changes.iter().map(|c| c.change_id.to_string()).collect();
-    for row in tx.select_in(org, "SELECT change_id, outcome FROM applied_changes", "change_id", &change_ids).await? {
-        snapshot.applied.insert(uuid_text(&row[0])?, parse(&row[1])?);
-    }
-    for row in tx.select_in(org, "SELECT id FROM sales", "id", &sale_ids).await? {
-        snapshot.sale_ids.insert(uuid_text(&row[0])?);
     }
     Ok(snapshot)
 }

@@ -24,8 +24,26 @@ pub(super) trait WriteTx {
         values: &[String],
     ) -> DbResult<Vec<Vec<String>>>;
 
+    /// [`WriteTx::select_in`] for each of `selects`, answers in the same order. Only before the
+    /// transaction has written anything but its lock on the organisation: they read what is
+    /// committed, so a driver may run them at once on another connection (SQLite does).
+    async fn select_in_each(&mut self, org: Uuid, selects: &[SelectIn<'_>]) -> DbResult<Vec<Vec<Vec<String>>>> {
+        let mut out = Vec::with_capacity(selects.len());
+        for s in selects {
+            out.push(self.select_in(org, s.select, s.column, &s.values).await?);
+        }
+        Ok(out)
+    }
+
     /// Inserts `rows`, each with its values in `insert.columns` order.
     async fn insert_rows(&mut self, insert: Insert, rows: Vec<Vec<Val>>) -> DbResult<()>;
+}
+
+/// One read of [`WriteTx::select_in_each`]: `{select} WHERE … AND {column} IN (values…)`.
+pub(super) struct SelectIn<'a> {
+    pub(super) select: &'a str,
+    pub(super) column: &'a str,
+    pub(super) values: Vec<String>,
 }
 
 /// [`WriteTx::advance_sequence`]'s statement, on both drivers.
