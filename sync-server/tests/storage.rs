@@ -91,7 +91,7 @@ async fn a_push_can_move_a_key_between_stored_customers_whatever_their_order() {
     }
 }
 
-/// A push of hundreds of changes (on SQLite, its lookups then run on two connections at once)
+/// A push of hundreds of changes (its lookups then run on two connections at once, both engines)
 /// finds what is stored by each key, by id and by change id.
 #[tokio::test]
 async fn a_large_push_finds_stored_customers_by_every_key_id_and_change_id() {

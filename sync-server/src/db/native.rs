@@ -6,7 +6,7 @@
 //! everything else stays on sqlx, taking the same turn to write.
 
 use super::rows::{Insert, Val, IN_LIST_LEN};
-use super::write_tx::{SelectIn, WriteTx, ADVANCE_SEQUENCE};
+use super::write_tx::{halves, in_select_order, Answers, SelectIn, WriteTx, ADVANCE_SEQUENCE, PARALLEL_LOOKUPS_FROM};
 use super::{DbError, DbResult};
 use rusqlite::types::{ToSqlOutput, ValueRef};
 use rusqlite::{Connection, OptionalExtension, ToSql, TransactionBehavior};
@@ -46,9 +46,6 @@ pub(super) struct NativeTx<'c> {
     tx: rusqlite::Transaction<'c>,
     reader: &'c mut Connection,
 }
-
-/// Below this many values in all, a push's lookups are not worth a second thread.
-const PARALLEL_LOOKUPS_FROM: usize = 512;
 
 /// Holding it, a writer is the only one of this server writing to SQLite.
 pub(super) type WriteTurn = tokio::sync::OwnedMutexGuard<()>;
@@ -170,39 +167,25 @@ impl WriteTx for NativeTx<'_> {
         select_in(&self.tx, &org.to_string(), select, column, values)
     }
 
-    /// Split in two by their number of values: the reader runs one half on a thread of its own
-    /// while the writer runs the other (a push's lookups were a fifth of its time, one core idle).
-    async fn select_in_each(&mut self, org: Uuid, selects: &[SelectIn<'_>]) -> DbResult<Vec<Vec<Vec<String>>>> {
+    /// Split in two ([`halves`]): the reader runs one half on a thread of its own while the
+    /// writer runs the other (a push's lookups were a fifth of its time, one core idle).
+    async fn select_in_each(&mut self, org: Uuid, selects: &[SelectIn<'_>]) -> DbResult<Answers> {
         let org = org.to_string();
-        let run = |conn: &Connection, selects: &[&SelectIn<'_>]| -> DbResult<Vec<Vec<Vec<String>>>> {
-            selects.iter().map(|s| select_in(conn, &org, s.select, s.column, &s.values)).collect()
+        let run = |conn: &Connection, half: &[usize]| -> DbResult<Answers> {
+            half.iter().map(|&i| &selects[i]).map(|s| select_in(conn, &org, s.select, s.column, &s.values)).collect()
         };
         if selects.iter().map(|s| s.values.len()).sum::<usize>() < PARALLEL_LOOKUPS_FROM {
-            return run(&self.tx, &selects.iter().collect::<Vec<_>>());
+            return run(&self.tx, &(0..selects.len()).collect::<Vec<_>>());
         }
-        // The larger lookups first, each to the half with fewer values so far.
-        let mut by_size: Vec<usize> = (0..selects.len()).collect();
-        by_size.sort_by_key(|&i| std::cmp::Reverse(selects[i].values.len()));
-        let (mut halves, mut values): ([Vec<usize>; 2], [usize; 2]) = Default::default();
-        for i in by_size {
-            let half = usize::from(values[1] < values[0]);
-            values[half] += selects[i].values.len();
-            halves[half].push(i);
-        }
-        let [mine, theirs] = &halves;
-        let of = |half: &[usize]| half.iter().map(|&i| &selects[i]).collect::<Vec<_>>();
+        let halves = halves(selects);
         let reader = &mut *self.reader;
-        let (answers_mine, answers_theirs) = std::thread::scope(|scope| {
-            let (run, their_selects) = (&run, of(theirs));
-            let theirs = scope.spawn(move || run(reader, &their_selects));
-            let mine = run(&self.tx, &of(mine));
+        let answers = std::thread::scope(|scope| {
+            let (run, theirs) = (&run, &halves[1]);
+            let theirs = scope.spawn(move || run(reader, theirs));
+            let mine = run(&self.tx, &halves[0]);
             (mine, theirs.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)))
         });
-        let mut answers: Vec<Option<Vec<Vec<String>>>> = vec![None; selects.len()];
-        for (&i, answer) in mine.iter().zip(answers_mine?).chain(theirs.iter().zip(answers_theirs?)) {
-            answers[i] = Some(answer);
-        }
-        Ok(answers.into_iter().map(|a| a.expect("every select was run")).collect())
+        Ok(in_select_order(&halves, [answers.0?, answers.1?]))
     }
 
     /// One prepared single-row statement run per row: with no round trips to save, that is

@@ -5,10 +5,10 @@
 //! one and PostgreSQL parses and plans on every push.
 
 use super::rows::{Insert, Val};
-use super::write_tx::{WriteTx, ADVANCE_SEQUENCE};
+use super::write_tx::{halves, in_select_order, Answers, SelectIn, WriteTx, ADVANCE_SEQUENCE, PARALLEL_LOOKUPS_FROM};
 use super::{DbError, DbResult};
 use sqlx::postgres::{PgPool, PgPoolOptions};
-use sqlx::{AssertSqlSafe, Postgres, Row, Transaction};
+use sqlx::{AssertSqlSafe, PgConnection, Postgres, Row, Transaction};
 use uuid::Uuid;
 
 /// Connections that write pushes; pushes of one organisation queue on its row lock anyway.
@@ -16,8 +16,10 @@ const PUSH_CONNECTIONS: u32 = 8;
 
 /// Opens the push pool on `url`, with the `Any` pool's session settings (`Db::connect`).
 pub(super) async fn connect(url: &str, session: &'static str) -> DbResult<PgPool> {
-    Ok(PgPoolOptions::new()
+    let pool = PgPoolOptions::new()
         .max_connections(PUSH_CONNECTIONS)
+        // A push finds a second one idle for half of its lookups (`select_in_each`).
+        .min_connections(2)
         .after_connect(move |conn, _| {
             Box::pin(async move {
                 sqlx::raw_sql(session).execute(conn).await?;
@@ -25,11 +27,58 @@ pub(super) async fn connect(url: &str, session: &'static str) -> DbResult<PgPool
             })
         })
         .connect(url)
-        .await?)
+        .await?;
+    // Both open from the start, not once the pool gets round to it.
+    let (first, second) = tokio::join!(pool.acquire(), pool.acquire());
+    drop((first?, second?));
+    Ok(pool)
 }
 
-/// A push's transaction on the PostgreSQL driver.
-pub(super) struct PgTx<'c>(pub(super) Transaction<'c, Postgres>);
+/// A push's transaction on the PostgreSQL driver, and the pool it came from.
+pub(super) struct PgTx {
+    tx: Transaction<'static, Postgres>,
+    pool: PgPool,
+}
+
+impl PgTx {
+    pub(super) async fn begin(pool: &PgPool) -> DbResult<PgTx> {
+        Ok(PgTx { tx: pool.begin().await?, pool: pool.clone() })
+    }
+
+    pub(super) async fn commit(self) -> DbResult<()> {
+        Ok(self.tx.commit().await?)
+    }
+}
+
+/// The text columns of `{select} WHERE organization_id = org AND {column} = ANY(values)` on `conn`.
+async fn select_in(
+    conn: &mut PgConnection,
+    org: &str,
+    select: &str,
+    column: &str,
+    values: &[String],
+) -> DbResult<Vec<Vec<String>>> {
+    if values.is_empty() {
+        return Ok(Vec::new());
+    }
+    let sql = format!("{select} WHERE organization_id = $1 AND {column} = ANY($2)");
+    let rows = sqlx::query(AssertSqlSafe(sql)).bind(org).bind(values).fetch_all(conn).await?;
+    rows.iter().map(|row| (0..row.len()).map(|i| row.try_get(i).map_err(DbError::from)).collect()).collect()
+}
+
+/// [`select_in`] for each select of `half`, in turn.
+async fn select_each(
+    conn: &mut PgConnection,
+    org: &str,
+    selects: &[SelectIn<'_>],
+    half: &[usize],
+) -> DbResult<Answers> {
+    let mut answers = Vec::with_capacity(half.len());
+    for s in half.iter().map(|&i| &selects[i]) {
+        answers.push(select_in(conn, org, s.select, s.column, &s.values).await?);
+    }
+    Ok(answers)
+}
 
 /// One column of rows, as the array it is bound as.
 enum Column {
@@ -37,9 +86,9 @@ enum Column {
     Int(Vec<i64>),
 }
 
-impl WriteTx for PgTx<'_> {
+impl WriteTx for PgTx {
     async fn advance_sequence(&mut self, org: Uuid, n: i64) -> DbResult<i64> {
-        let row = sqlx::query(ADVANCE_SEQUENCE).bind(n).bind(org.to_string()).fetch_optional(&mut *self.0).await?;
+        let row = sqlx::query(ADVANCE_SEQUENCE).bind(n).bind(org.to_string()).fetch_optional(&mut *self.tx).await?;
         Ok(row.ok_or(DbError::NoOrganization(org))?.try_get(0)?)
     }
 
@@ -50,12 +99,29 @@ impl WriteTx for PgTx<'_> {
         column: &str,
         values: &[String],
     ) -> DbResult<Vec<Vec<String>>> {
-        if values.is_empty() {
-            return Ok(Vec::new());
+        select_in(&mut self.tx, &org.to_string(), select, column, values).await
+    }
+
+    /// Split in two ([`halves`]), one half on a second pooled connection at the same time when
+    /// one is idle; never waiting for one, as pushes that each hold a connection while waiting
+    /// for another would wait on each other. Outside the transaction it reads what is committed,
+    /// which is what the transaction sees: every writer of an organisation's rows takes its lock
+    /// first, and this push holds it.
+    async fn select_in_each(&mut self, org: Uuid, selects: &[SelectIn<'_>]) -> DbResult<Answers> {
+        let org = org.to_string();
+        let all: Vec<usize> = (0..selects.len()).collect();
+        if selects.iter().map(|s| s.values.len()).sum::<usize>() < PARALLEL_LOOKUPS_FROM {
+            return select_each(&mut self.tx, &org, selects, &all).await;
         }
-        let sql = format!("{select} WHERE organization_id = $1 AND {column} = ANY($2)");
-        let rows = sqlx::query(AssertSqlSafe(sql)).bind(org.to_string()).bind(values).fetch_all(&mut *self.0).await?;
-        rows.iter().map(|row| (0..row.len()).map(|i| row.try_get(i).map_err(DbError::from)).collect()).collect()
+        let Some(mut other) = self.pool.try_acquire() else {
+            return select_each(&mut self.tx, &org, selects, &all).await;
+        };
+        let halves = halves(selects);
+        let (mine, theirs) = tokio::join!(
+            select_each(&mut self.tx, &org, selects, &halves[0]),
+            select_each(&mut other, &org, selects, &halves[1])
+        );
+        Ok(in_select_order(&halves, [mine?, theirs?]))
     }
 
     async fn insert_rows(&mut self, insert: Insert, rows: Vec<Vec<Val>>) -> DbResult<()> {
@@ -94,7 +160,7 @@ impl WriteTx for PgTx<'_> {
                 Column::Int(c) => query.bind(c),
             };
         }
-        query.execute(&mut *self.0).await?;
+        query.execute(&mut *self.tx).await?;
         Ok(())
     }
 }

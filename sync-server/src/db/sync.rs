@@ -403,9 +403,9 @@ impl Db {
                 writer.write(async move |tx| push_in(started, tx, org, actor, &changes, &clock, mode).await).await?
             }
             PushWriter::Postgres(pool) => {
-                let mut tx = PgTx(pool.begin().await?);
+                let mut tx = PgTx::begin(pool).await?;
                 let pushed = push_in(started, &mut tx, org, actor, changes, clock, mode).await?;
-                tx.0.commit().await?;
+                tx.commit().await?;
                 pushed
             }
         };
@@ -457,9 +457,9 @@ impl Db {
                 writer.write(async move |tx| insert_customers(tx, org, &customers).await).await?
             }
             PushWriter::Postgres(pool) => {
-                let mut tx = PgTx(pool.begin().await?);
+                let mut tx = PgTx::begin(pool).await?;
                 let sequence = insert_customers(&mut tx, org, &customers).await?;
-                tx.0.commit().await?;
+                tx.commit().await?;
                 sequence
             }
         };

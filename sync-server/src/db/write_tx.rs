@@ -27,7 +27,7 @@ pub(super) trait WriteTx {
     /// [`WriteTx::select_in`] for each of `selects`, answers in the same order. Only before the
     /// transaction has written anything but its lock on the organisation: they read what is
     /// committed, so a driver may run them at once on another connection (SQLite does).
-    async fn select_in_each(&mut self, org: Uuid, selects: &[SelectIn<'_>]) -> DbResult<Vec<Vec<Vec<String>>>> {
+    async fn select_in_each(&mut self, org: Uuid, selects: &[SelectIn<'_>]) -> DbResult<Answers> {
         let mut out = Vec::with_capacity(selects.len());
         for s in selects {
             out.push(self.select_in(org, s.select, s.column, &s.values).await?);
@@ -44,6 +44,37 @@ pub(super) struct SelectIn<'a> {
     pub(super) select: &'a str,
     pub(super) column: &'a str,
     pub(super) values: Vec<String>,
+}
+
+/// Below this many values in all, a push's lookups are not worth a second connection.
+pub(super) const PARALLEL_LOOKUPS_FROM: usize = 512;
+
+/// The answers of [`WriteTx::select_in_each`]: per select, its rows' text columns.
+pub(super) type Answers = Vec<Vec<Vec<String>>>;
+
+/// Splits `selects` in two halves of about as many values each, as indices (the larger first,
+/// each to the half with fewer values so far), for a driver that runs the halves at once.
+pub(super) fn halves(selects: &[SelectIn<'_>]) -> [Vec<usize>; 2] {
+    let mut by_size: Vec<usize> = (0..selects.len()).collect();
+    by_size.sort_by_key(|&i| std::cmp::Reverse(selects[i].values.len()));
+    let (mut halves, mut values): ([Vec<usize>; 2], [usize; 2]) = Default::default();
+    for i in by_size {
+        let half = usize::from(values[1] < values[0]);
+        values[half] += selects[i].values.len();
+        halves[half].push(i);
+    }
+    halves
+}
+
+/// The answers of the two [`halves`] back in the order of their selects.
+pub(super) fn in_select_order(halves: &[Vec<usize>; 2], answers: [Answers; 2]) -> Answers {
+    let mut ordered: Vec<Option<Vec<Vec<String>>>> = vec![None; halves[0].len() + halves[1].len()];
+    for (half, answers) in halves.iter().zip(answers) {
+        for (&i, answer) in half.iter().zip(answers) {
+            ordered[i] = Some(answer);
+        }
+    }
+    ordered.into_iter().map(|a| a.expect("every select was run")).collect()
 }
 
 /// [`WriteTx::advance_sequence`]'s statement, on both drivers.
