@@ -5,7 +5,9 @@
 //! one and PostgreSQL parses and plans on every push.
 
 use super::rows::{Insert, Val};
-use super::write_tx::{halves, in_select_order, Answers, SelectIn, WriteTx, ADVANCE_SEQUENCE, PARALLEL_LOOKUPS_FROM};
+use super::write_tx::{
+    halves, in_select_order, Answers, Rows, SelectIn, WriteTx, ADVANCE_SEQUENCE, PARALLEL_LOOKUPS_FROM,
+};
 use super::{DbError, DbResult};
 use sqlx::postgres::{PgPool, PgPoolOptions};
 use sqlx::{AssertSqlSafe, PgConnection, Postgres, Row, Transaction};
@@ -124,13 +126,15 @@ impl WriteTx for PgTx {
         Ok(in_select_order(&halves, [mine?, theirs?]))
     }
 
-    async fn insert_rows(&mut self, insert: Insert, rows: Vec<Vec<Val>>) -> DbResult<()> {
-        let Some(first) = rows.first() else { return Ok(()) };
+    async fn insert_rows(&mut self, insert: Insert, rows: Rows<'_>) -> DbResult<()> {
+        let len = rows.size_hint().0;
+        let mut rows = rows.peekable();
+        let Some(first) = rows.peek() else { return Ok(()) };
         let mut columns: Vec<Column> = first
             .iter()
             .map(|v| match v {
-                Val::Text(_) => Column::Text(Vec::with_capacity(rows.len())),
-                Val::Int(_) => Column::Int(Vec::with_capacity(rows.len())),
+                Val::Text(_) => Column::Text(Vec::with_capacity(len)),
+                Val::Int(_) => Column::Int(Vec::with_capacity(len)),
             })
             .collect();
         for row in rows {

@@ -166,10 +166,10 @@ impl Db {
         let top = writer.advance_sequence(org, rows).await?;
         let org_text = || Val::Text(Some(org.to_string()));
         // The tombstone first, in a statement of its own: it releases the keys the survivor may take.
-        writer
-            .insert_rows(CUSTOMER_UPSERT, vec![customer_row(org_text(), Val::Int(top - rows + 1), &tombstone)])
-            .await?;
-        writer.insert_rows(CUSTOMER_UPSERT, vec![customer_row(org_text(), Val::Int(top - rows + 2), &next)]).await?;
+        let tombstone_row = customer_row(org_text(), Val::Int(top - rows + 1), &tombstone);
+        writer.insert_rows(CUSTOMER_UPSERT, Box::new(std::iter::once(tombstone_row))).await?;
+        let next_row = customer_row(org_text(), Val::Int(top - rows + 2), &next);
+        writer.insert_rows(CUSTOMER_UPSERT, Box::new(std::iter::once(next_row))).await?;
         if move_prefs {
             sqlx::query(self.sql(
                 "UPDATE customer_preferences SET customer_id = $1, seq = $2 WHERE organization_id = $3 AND customer_id = $4",

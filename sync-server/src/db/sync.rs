@@ -250,88 +250,68 @@ async fn write_plan(tx: &mut impl WriteTx, org: Uuid, actor: &str, plan: &Plan) 
         if rekeyed.len() > 1 {
             // They may hand keys to one another, and a row can come before the one it takes a
             // key from: first every one lets its keys go, then each takes its new ones.
-            tx.insert_rows(CUSTOMER_UPSERT, rekeyed.iter().map(|row| without_keys(row)).collect()).await?;
+            tx.insert_rows(CUSTOMER_UPSERT, Box::new(rekeyed.iter().map(|row| without_keys(row)))).await?;
         }
-        tx.insert_rows(CUSTOMER_UPSERT, rekeyed).await?;
-        tx.insert_rows(CUSTOMER_UPSERT_SAME_KEYS, same_keys.iter().map(&mut row_of).collect()).await?;
-        tx.insert_rows(CUSTOMER_INSERT, new.iter().map(&mut row_of).collect()).await?;
+        tx.insert_rows(CUSTOMER_UPSERT, Box::new(rekeyed.into_iter())).await?;
+        tx.insert_rows(CUSTOMER_UPSERT_SAME_KEYS, Box::new(same_keys.iter().map(&mut row_of))).await?;
+        tx.insert_rows(CUSTOMER_INSERT, Box::new(new.iter().map(&mut row_of))).await?;
     }
-    let rows = plan
-        .preferences
-        .iter()
-        .map(|(customer_id, preferences, clocks)| {
-            let data =
-                serde_json::to_string(&StoredPreferences { preferences: preferences.clone(), clocks: clocks.clone() })
-                    .expect("preferences serialise");
-            vec![org_text(), Val::text(customer_id), next_seq(), Val::Text(Some(data))]
-        })
-        .collect();
-    tx.insert_rows(PREFERENCES_UPSERT, rows).await?;
-    let rows = plan
-        .sales
-        .iter()
-        .map(|sale| {
-            let data = serde_json::to_string(sale).expect("sales serialise");
-            vec![
-                org_text(),
-                Val::text(sale.id),
-                next_seq(),
-                Val::text(sale.customer_id),
-                Val::Text(Some(ts(&sale.sold_at))),
-                Val::Text(Some(data)),
-            ]
-        })
-        .collect();
-    tx.insert_rows(SALE_INSERT, rows).await?;
-    let rows = plan
-        .applied
-        .iter()
-        .map(|(change_id, outcome)| {
-            let outcome = serde_json::to_string(outcome).expect("outcomes serialise");
-            vec![
-                org_text(),
-                Val::text(change_id),
-                Val::text(actor.split_once(':').map_or(actor, |(_, id)| id)),
-                Val::Text(Some(outcome)),
-                Val::Text(Some(now.clone())),
-            ]
-        })
-        .collect();
-    tx.insert_rows(APPLIED_CHANGE_INSERT, rows).await?;
-    let rows = plan
-        .reviews
-        .iter()
-        .map(|r| {
-            let key = Val::Text(Some(r.key.field().to_owned()));
-            vec![
-                org_text(),
-                Val::text(Uuid::now_v7()),
-                Val::text(r.customer_a),
-                Val::text(r.customer_b),
-                key,
-                Val::Text(Some(now.clone())),
-            ]
-        })
-        .collect();
-    tx.insert_rows(REVIEW_ITEM_INSERT, rows).await?;
-    let rows = plan
-        .merges
-        .iter()
-        .map(|m| {
-            let data = serde_json::to_string(&CompactFields::from(&m.data)).expect("fields serialise");
-            vec![
-                org_text(),
-                Val::text(Uuid::now_v7()),
-                Val::text(m.target_id),
-                Val::text(m.source_id),
-                Val::text(m.change_id),
-                Val::Text(Some(data)),
-                Val::Text(Some(now.clone())),
-                Val::text(actor),
-            ]
-        })
-        .collect();
-    tx.insert_rows(MERGE_LOG_INSERT, rows).await?;
+    let rows = plan.preferences.iter().map(|(customer_id, preferences, clocks)| {
+        let data =
+            serde_json::to_string(&StoredPreferences { preferences: preferences.clone(), clocks: clocks.clone() })
+                .expect("preferences serialise");
+        vec![org_text(), Val::text(customer_id), next_seq(), Val::Text(Some(data))]
+    });
+    tx.insert_rows(PREFERENCES_UPSERT, Box::new(rows)).await?;
+    let rows = plan.sales.iter().map(|sale| {
+        let data = serde_json::to_string(sale).expect("sales serialise");
+        vec![
+            org_text(),
+            Val::text(sale.id),
+            next_seq(),
+            Val::text(sale.customer_id),
+            Val::Text(Some(ts(&sale.sold_at))),
+            Val::Text(Some(data)),
+        ]
+    });
+    tx.insert_rows(SALE_INSERT, Box::new(rows)).await?;
+    let rows = plan.applied.iter().map(|(change_id, outcome)| {
+        let outcome = serde_json::to_string(outcome).expect("outcomes serialise");
+        vec![
+            org_text(),
+            Val::text(change_id),
+            Val::text(actor.split_once(':').map_or(actor, |(_, id)| id)),
+            Val::Text(Some(outcome)),
+            Val::Text(Some(now.clone())),
+        ]
+    });
+    tx.insert_rows(APPLIED_CHANGE_INSERT, Box::new(rows)).await?;
+    let rows = plan.reviews.iter().map(|r| {
+        let key = Val::Text(Some(r.key.field().to_owned()));
+        vec![
+            org_text(),
+            Val::text(Uuid::now_v7()),
+            Val::text(r.customer_a),
+            Val::text(r.customer_b),
+            key,
+            Val::Text(Some(now.clone())),
+        ]
+    });
+    tx.insert_rows(REVIEW_ITEM_INSERT, Box::new(rows)).await?;
+    let rows = plan.merges.iter().map(|m| {
+        let data = serde_json::to_string(&CompactFields::from(&m.data)).expect("fields serialise");
+        vec![
+            org_text(),
+            Val::text(Uuid::now_v7()),
+            Val::text(m.target_id),
+            Val::text(m.source_id),
+            Val::text(m.change_id),
+            Val::Text(Some(data)),
+            Val::Text(Some(now.clone())),
+            Val::text(actor),
+        ]
+    });
+    tx.insert_rows(MERGE_LOG_INSERT, Box::new(rows)).await?;
     Ok(span)
 }
 
@@ -343,9 +323,8 @@ async fn insert_customers(tx: &mut impl WriteTx, org: Uuid, customers: &[Custome
     let rows = customers
         .iter()
         .zip(first + 1..)
-        .map(|(c, seq)| customer_row(Val::Text(Some(org.to_string())), Val::Int(seq), c))
-        .collect();
-    tx.insert_rows(CUSTOMER_INSERT, rows).await?;
+        .map(|(c, seq)| customer_row(Val::Text(Some(org.to_string())), Val::Int(seq), c));
+    tx.insert_rows(CUSTOMER_INSERT, Box::new(rows)).await?;
     Ok(SequenceSpan { before: first, after: top })
 }
 

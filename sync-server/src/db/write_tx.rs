@@ -35,9 +35,15 @@ pub(super) trait WriteTx {
         Ok(out)
     }
 
-    /// Inserts `rows`, each with its values in `insert.columns` order.
-    async fn insert_rows(&mut self, insert: Insert, rows: Vec<Vec<Val>>) -> DbResult<()>;
+    /// Inserts `rows`, each with its values in `insert.columns` order. Building a row (a
+    /// record serialised) is the iterator's work, which a driver may do on another thread while
+    /// it inserts the rows before.
+    async fn insert_rows(&mut self, insert: Insert, rows: Rows<'_>) -> DbResult<()>;
 }
+
+/// The rows of [`WriteTx::insert_rows`], as they are built. (Boxed: an iterator of closures held
+/// across an `await` trips the compiler's check that a push's future is `Send`.)
+pub(super) type Rows<'a> = Box<dyn Iterator<Item = Vec<Val>> + Send + 'a>;
 
 /// One read of [`WriteTx::select_in_each`]: `{select} WHERE … AND {column} IN (values…)`.
 pub(super) struct SelectIn<'a> {
@@ -128,7 +134,7 @@ impl WriteTx for SqlxTx<'_, '_> {
     /// Multi-row `INSERT … VALUES (…), (…)` statements: one round trip per thousand rows
     /// instead of one per row, which was most of a push's cost. (One JSON parameter unpacked by
     /// `json_populate_recordset` instead measured no better on PostgreSQL.)
-    async fn insert_rows(&mut self, insert: Insert, rows: Vec<Vec<Val>>) -> DbResult<()> {
+    async fn insert_rows(&mut self, insert: Insert, rows: Rows<'_>) -> DbResult<()> {
         let Insert { table, columns, on_conflict } = insert;
         let width = columns.len();
         // Both engines take tens of thousands of parameters; stay well under.
