@@ -98,57 +98,68 @@ async fn a_large_push_finds_stored_customers_by_every_key_id_and_change_id() {
     for b in common::backends().await {
         let name = b.state.db.backend_name();
         let device = Uuid::now_v7();
-        let stored: Vec<pos_core::Customer> = (0..300).map(|i| pos_demo::customer(7, i)).collect();
+        let stored: Vec<pos_core::Customer> = (0..400).map(|i| pos_demo::customer(7, i)).collect();
         let first: Vec<Change> = stored.iter().map(|c| pos_demo::as_change(c, device)).collect();
         let r = b.state.db.push(b.org, device, first.clone(), &b.state.clock).await.unwrap();
         assert!(r.results.iter().all(|c| c.outcome == ChangeOutcome::Applied), "{name}: {r:?}");
 
-        // The same people again under new ids, each found by one key only (the cédula's carry a
-        // new email, as a phone or an email is required), then edits by id, then a replay of the
-        // first push's changes.
-        let with_emails: Vec<&pos_core::Customer> = stored.iter().filter(|c| c.email.is_some()).take(100).collect();
-        let mut again = Vec::new();
-        let mut expected = Vec::new();
-        for (key, people) in [
-            ("phone", stored[..100].iter().collect::<Vec<_>>()),
-            ("email", with_emails),
-            ("identification", stored[200..].iter().collect()),
-        ] {
+        // Each stored person is reached one way only: again under a new id carrying one of its
+        // keys (a phone or an email is required, so the others carry a new email too), or
+        // edited by id with nothing but a note.
+        let mut groups: [Vec<&pos_core::Customer>; 5] = Default::default();
+        for person in &stored {
+            let group = match () {
+                _ if groups[0].len() < 60 => 0,
+                _ if groups[1].len() < 40 && person.email.is_some() => 1,
+                _ if groups[2].len() < 20 && person.passport_number.is_some() => 2,
+                _ if groups[3].len() < 60 => 3,
+                _ => 4,
+            };
+            groups[group].push(person);
+        }
+        let [by_phone, by_email, by_passport, by_cedula, by_id] = &groups;
+        assert!(by_passport.len() == 20 && by_id.len() >= 40, "{name}: the generated people cover every group");
+        let (mut again, mut expected) = (Vec::new(), Vec::new());
+        for (key, people) in
+            [("phone", by_phone), ("email", by_email), ("passport", by_passport), ("cedula", by_cedula)]
+        {
             for person in people {
-                let mut c = person.clone();
-                c.id = Uuid::now_v7();
+                let mut c = pos_core::Customer { id: Uuid::now_v7(), ..(*person).clone() };
+                let new_email = Some(format!("again.{}@example.com", person.id.as_u64_pair().1));
                 c.phone = c.phone.filter(|_| key == "phone");
-                c.email = match key {
-                    "email" => c.email,
-                    "identification" => Some(format!("again.{}@example.com", person.id.as_u64_pair().1)),
-                    _ => None,
-                };
-                c.identification = c.identification.filter(|_| key == "identification");
-                c.passport_number = None;
+                c.email = if key == "email" { c.email } else { new_email.filter(|_| key != "phone") };
+                c.passport_number = c.passport_number.filter(|_| key == "passport");
+                c.identification = c.identification.filter(|_| key == "cedula");
                 again.push(pos_demo::as_change(&c, device));
                 expected.push(ChangeOutcome::MergedInto { target: person.id });
             }
         }
-        for person in &stored[..50] {
-            let mut c = person.clone();
-            c.notes = Some("came back".into());
-            let mut change = pos_demo::as_change(&c, device);
+        for person in by_id {
+            let mut change = pos_demo::as_change(person, device);
             if let ChangeBody::Customer { fields, .. } = &mut change.body {
-                fields.retain(|name, _| name == "notes");
-                fields.get_mut("notes").unwrap().clock.wall_ms = Utc::now().timestamp_millis() as u64;
+                let clock = Hlc { wall_ms: Utc::now().timestamp_millis() as u64, ..fields["notes"].clock };
+                *fields = [("notes".to_owned(), Stamped { value: json!("came back"), clock })].into();
             }
             again.push(change);
             expected.push(ChangeOutcome::Applied);
         }
-        again.extend(first[..20].iter().cloned());
-        expected.extend(std::iter::repeat_n(ChangeOutcome::Applied, 20));
-
-        let r = b.state.db.push(b.org, device, again, &b.state.clock).await.unwrap();
+        let r = b.state.db.push(b.org, device, again.clone(), &b.state.clock).await.unwrap();
         let outcomes: Vec<ChangeOutcome> = r.results.into_iter().map(|c| c.outcome).collect();
         assert_eq!(outcomes, expected, "{name}");
         let live = live_customers(&b).await;
-        assert_eq!(live.len(), 300, "{name}: no one was created twice");
-        assert_eq!(live.iter().filter(|c| c.notes.as_deref() == Some("came back")).count(), 50, "{name}");
+        assert_eq!(live.len(), 400, "{name}: no one was created twice");
+        let noted = live.iter().filter(|c| c.notes.as_deref() == Some("came back")).count();
+        assert_eq!(noted, by_id.len(), "{name}");
+
+        // Both pushes again: every change is found by its id, answered as before, and nothing is
+        // written.
+        let cursor = b.state.db.pull(b.org, 0, 5_000).await.unwrap().cursor;
+        let replay: Vec<Change> = first.into_iter().chain(again).collect();
+        let r = b.state.db.push(b.org, device, replay, &b.state.clock).await.unwrap();
+        let outcomes: Vec<ChangeOutcome> = r.results.into_iter().map(|c| c.outcome).collect();
+        let before = std::iter::repeat_n(ChangeOutcome::Applied, stored.len()).chain(expected);
+        assert_eq!(outcomes, before.collect::<Vec<_>>(), "{name}");
+        assert_eq!(b.state.db.pull(b.org, 0, 5_000).await.unwrap().cursor, cursor, "{name}: a replay writes nothing");
     }
 }
 

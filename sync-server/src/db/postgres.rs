@@ -10,7 +10,7 @@ use super::write_tx::{
 };
 use super::{DbError, DbResult};
 use sqlx::postgres::{PgPool, PgPoolOptions};
-use sqlx::{AssertSqlSafe, PgConnection, Postgres, Row, Transaction};
+use sqlx::{AssertSqlSafe, Connection, PgConnection, Postgres, Row, Transaction};
 use uuid::Uuid;
 
 /// Connections that write pushes; pushes of one organisation queue on its row lock anyway.
@@ -68,6 +68,22 @@ async fn select_in(
     rows.iter().map(|row| (0..row.len()).map(|i| row.try_get(i).map_err(DbError::from)).collect()).collect()
 }
 
+/// [`select_each`] on a connection other than the push's, in a read-only transaction that gives
+/// up on a lock after a second: a migration queued for a table the push's transaction has read
+/// waits for that transaction, which would wait here, a cycle PostgreSQL cannot see.
+async fn select_aside(
+    conn: &mut PgConnection,
+    org: &str,
+    selects: &[SelectIn<'_>],
+    half: &[usize],
+) -> DbResult<Answers> {
+    let mut tx = conn.begin().await?;
+    sqlx::raw_sql("SET TRANSACTION READ ONLY; SET LOCAL lock_timeout = '1s'").execute(&mut *tx).await?;
+    let answers = select_each(&mut tx, org, selects, half).await?;
+    tx.commit().await?;
+    Ok(answers)
+}
+
 /// [`select_in`] for each select of `half`, in turn.
 async fn select_each(
     conn: &mut PgConnection,
@@ -108,7 +124,8 @@ impl WriteTx for PgTx {
     /// one is idle; never waiting for one, as pushes that each hold a connection while waiting
     /// for another would wait on each other. Outside the transaction it reads what is committed,
     /// which is what the transaction sees: every writer of an organisation's rows takes its lock
-    /// first, and this push holds it.
+    /// first, and this push holds it. Should that half fail (a dead connection, a lock it may
+    /// not wait for), the transaction reads it instead.
     async fn select_in_each(&mut self, org: Uuid, selects: &[SelectIn<'_>]) -> DbResult<Answers> {
         let org = org.to_string();
         let all: Vec<usize> = (0..selects.len()).collect();
@@ -121,9 +138,17 @@ impl WriteTx for PgTx {
         let halves = halves(selects);
         let (mine, theirs) = tokio::join!(
             select_each(&mut self.tx, &org, selects, &halves[0]),
-            select_each(&mut other, &org, selects, &halves[1])
+            select_aside(&mut other, &org, selects, &halves[1])
         );
-        Ok(in_select_order(&halves, [mine?, theirs?]))
+        let theirs = match theirs {
+            Ok(answers) => answers,
+            Err(e) => {
+                tracing::debug!(error = %e, "a push's lookups on a second connection failed; reading them in its transaction");
+                drop(other.detach());
+                select_each(&mut self.tx, &org, selects, &halves[1]).await?
+            }
+        };
+        Ok(in_select_order(&halves, [mine?, theirs]))
     }
 
     async fn insert_rows(&mut self, insert: Insert, rows: Rows<'_>) -> DbResult<()> {
