@@ -224,8 +224,9 @@ impl WriteTx for NativeTx<'_> {
     }
 }
 
-/// From this many rows an insert has them built on another thread, in batches of this size.
+/// From this many rows an insert has them built on another thread…
 const ROWS_BUILT_ASIDE_FROM: usize = 256;
+/// …and handed over in batches of this many.
 const ROWS_PER_BATCH: usize = 128;
 
 /// The text columns of `{select} WHERE organization_id = org AND {column} IN (values…)` on `conn`.

@@ -26,7 +26,7 @@ pub(super) trait WriteTx {
 
     /// [`WriteTx::select_in`] for each of `selects`, answers in the same order. Only before the
     /// transaction has written anything but its lock on the organisation: they read what is
-    /// committed, so a driver may run them at once on another connection (SQLite does).
+    /// committed, so a driver may run them at once on another connection (both push drivers do).
     async fn select_in_each(&mut self, org: Uuid, selects: &[SelectIn<'_>]) -> DbResult<Answers> {
         let mut out = Vec::with_capacity(selects.len());
         for s in selects {
