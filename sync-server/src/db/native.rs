@@ -6,9 +6,7 @@
 //! everything else stays on sqlx, taking the same turn to write.
 
 use super::rows::{Insert, Val, IN_LIST_LEN};
-use super::write_tx::{
-    halves, in_select_order, Answers, Rows, SelectIn, WriteTx, ADVANCE_SEQUENCE, PARALLEL_LOOKUPS_FROM,
-};
+use super::write_tx::{halves, in_select_order, worth_splitting, Answers, Rows, SelectIn, WriteTx, ADVANCE_SEQUENCE};
 use super::{DbError, DbResult};
 use rusqlite::types::{ToSqlOutput, ValueRef};
 use rusqlite::{Connection, OptionalExtension, ToSql, TransactionBehavior};
@@ -176,7 +174,7 @@ impl WriteTx for NativeTx<'_> {
         let run = |conn: &Connection, half: &[usize]| -> DbResult<Answers> {
             half.iter().map(|&i| &selects[i]).map(|s| select_in(conn, &org, s.select, s.column, &s.values)).collect()
         };
-        if selects.iter().map(|s| s.values.len()).sum::<usize>() < PARALLEL_LOOKUPS_FROM {
+        if !worth_splitting(selects) {
             return run(&self.tx, &(0..selects.len()).collect::<Vec<_>>());
         }
         let halves = halves(selects);

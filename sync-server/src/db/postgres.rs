@@ -5,9 +5,7 @@
 //! one and PostgreSQL parses and plans on every push.
 
 use super::rows::{Insert, Val};
-use super::write_tx::{
-    halves, in_select_order, Answers, Rows, SelectIn, WriteTx, ADVANCE_SEQUENCE, PARALLEL_LOOKUPS_FROM,
-};
+use super::write_tx::{halves, in_select_order, worth_splitting, Answers, Rows, SelectIn, WriteTx, ADVANCE_SEQUENCE};
 use super::{DbError, DbResult};
 use sqlx::postgres::{PgPool, PgPoolOptions};
 use sqlx::{AssertSqlSafe, Connection, PgConnection, Postgres, Row, Transaction};
@@ -129,7 +127,7 @@ impl WriteTx for PgTx {
     async fn select_in_each(&mut self, org: Uuid, selects: &[SelectIn<'_>]) -> DbResult<Answers> {
         let org = org.to_string();
         let all: Vec<usize> = (0..selects.len()).collect();
-        if selects.iter().map(|s| s.values.len()).sum::<usize>() < PARALLEL_LOOKUPS_FROM {
+        if !worth_splitting(selects) {
             return select_each(&mut self.tx, &org, selects, &all).await;
         }
         let Some(mut other) = self.pool.try_acquire() else {
@@ -140,6 +138,8 @@ impl WriteTx for PgTx {
             select_each(&mut self.tx, &org, selects, &halves[0]),
             select_aside(&mut other, &org, selects, &halves[1])
         );
+        // A failed half of its own leaves the transaction aborted: that error is the one to report.
+        let mine = mine?;
         let theirs = match theirs {
             Ok(answers) => answers,
             Err(e) => {
@@ -148,7 +148,7 @@ impl WriteTx for PgTx {
                 select_each(&mut self.tx, &org, selects, &halves[1]).await?
             }
         };
-        Ok(in_select_order(&halves, [mine?, theirs]))
+        Ok(in_select_order(&halves, [mine, theirs]))
     }
 
     async fn insert_rows(&mut self, insert: Insert, rows: Rows<'_>) -> DbResult<()> {

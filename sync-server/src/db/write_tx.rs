@@ -52,8 +52,11 @@ pub(super) struct SelectIn<'a> {
     pub(super) values: Vec<String>,
 }
 
-/// Below this many values in all, a push's lookups are not worth a second connection.
-pub(super) const PARALLEL_LOOKUPS_FROM: usize = 512;
+/// Whether `selects` are worth a second connection: from 512 values in all (a push of a hundred
+/// changes or so), not a REST write's handful.
+pub(super) fn worth_splitting(selects: &[SelectIn<'_>]) -> bool {
+    selects.iter().map(|s| s.values.len()).sum::<usize>() >= 512
+}
 
 /// The answers of [`WriteTx::select_in_each`]: per select, its rows' text columns.
 pub(super) type Answers = Vec<Vec<Vec<String>>>;
