@@ -1,7 +1,8 @@
 //! Migrations 2 and 3 on a database written by version 1: the REST API's filter columns are
 //! filled for customers stored before them, so they are found by name, city and source at once,
 //! and their records, written with field clocks as a JSON map, still read with every clock.
-//! Both backends (a fresh SQLite file; a fresh PostgreSQL database, dropped afterwards).
+//! Both backends (a fresh SQLite file; a fresh PostgreSQL database, dropped afterwards). And
+//! SQLite's page size: 16 KiB for a database the server creates, its own for one made before.
 
 use sqlx::{AnyPool, AssertSqlSafe};
 use sync_server::db::{CustomerFilter, Db, Ordering};
@@ -86,4 +87,26 @@ async fn later_migrations_keep_older_rows_findable_with_their_clocks() {
     let stored = version_1(&url, V1_POSTGRES, org).await;
     check(&url, org, &stored).await;
     sqlx::raw_sql(AssertSqlSafe(format!("DROP DATABASE {name} WITH (FORCE)"))).execute(&admin).await.unwrap();
+}
+
+async fn page_size(url: &str) -> i64 {
+    let pool = AnyPool::connect(url).await.unwrap();
+    let size: i64 = sqlx::query_scalar("PRAGMA page_size").fetch_one(&pool).await.unwrap();
+    pool.close().await;
+    size
+}
+
+#[tokio::test]
+async fn a_new_sqlite_database_gets_16_kib_pages_and_an_older_one_keeps_its_own() {
+    let dir = tempfile::tempdir().unwrap();
+    let new = Db::default_sqlite_url(dir.path());
+    drop(Db::connect(&new).await.unwrap());
+    assert_eq!(page_size(&new).await, 16_384);
+
+    // Version 1's file, created with SQLite's default pages, migrated and written to.
+    let older = format!("sqlite://{}?mode=rwc", dir.path().join("older.db").display());
+    let org = Uuid::now_v7();
+    let stored = version_1(&older, V1_SQLITE, org).await;
+    check(&older, org, &stored).await;
+    assert_eq!(page_size(&older).await, 4_096);
 }

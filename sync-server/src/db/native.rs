@@ -17,14 +17,18 @@ use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll, Waker};
 use uuid::Uuid;
 
-/// The settings every connection to the server's SQLite file uses (sqlx's pool too). FULL: an
-/// acknowledged push survives a power cut (the terminal drops its copy). A 64 MiB cache keeps the
-/// key indexes' pages in memory; checkpointing every 64 MiB of WAL instead of every 4 MiB copies
-/// a page hit by many pushes back once, not once per push; the statement journal of a
-/// multi-row INSERT (only ever needed to undo that statement) stays in memory.
-pub(super) const SQLITE_PRAGMAS: &str = "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; \
-     PRAGMA busy_timeout = 10000; PRAGMA foreign_keys = ON; PRAGMA cache_size = -65536; \
-     PRAGMA wal_autocheckpoint = 16384; PRAGMA temp_store = MEMORY;";
+/// The settings every connection to the server's SQLite file uses (sqlx's pool too). A new
+/// database gets 16 KiB pages (the page size is fixed when the file is created, so it comes
+/// first; an existing file keeps its own): shallower trees, and a commit writes its dirty pages
+/// to the WAL in a quarter as many frames. FULL: an acknowledged push survives a power cut (the
+/// terminal drops its copy). A 64 MiB cache keeps the key indexes' pages in memory;
+/// checkpointing every 16,384 pages of WAL (256 MiB at 16 KiB) copies a page hit by many pushes
+/// back once, not once per push, and syncs the database file a quarter as often; the statement
+/// journal of a multi-row INSERT (only ever needed to undo that statement) stays in memory.
+/// See ARCHITECTURE.md's performance notes for the figures.
+pub(super) const SQLITE_PRAGMAS: &str = "PRAGMA page_size = 16384; PRAGMA journal_mode = WAL; \
+     PRAGMA synchronous = FULL; PRAGMA busy_timeout = 10000; PRAGMA foreign_keys = ON; \
+     PRAGMA cache_size = -65536; PRAGMA wal_autocheckpoint = 16384; PRAGMA temp_store = MEMORY;";
 
 /// The connection that writes pushes, and the turn every writer of this server takes on SQLite.
 #[derive(Debug)]
