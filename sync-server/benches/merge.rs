@@ -242,6 +242,7 @@ async fn run(label: &str, url: &str, n: u64, runs: usize, existing: u64, bootstr
 
 #[tokio::main]
 async fn main() {
+    sync_server::without_transparent_huge_pages(); // as the server binary does
     let only_push_timings =
         tracing_subscriber::filter::Targets::new().with_target("sync_server::db::push", tracing::Level::DEBUG);
     tracing_subscriber::registry().with(only_push_timings).with(PhaseTotals).init();
