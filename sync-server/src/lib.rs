@@ -17,11 +17,13 @@ use pos_core::{Hlc, HlcClock};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-/// Turns transparent huge pages off for this process, first thing in `main` (Linux; elsewhere
-/// nothing). A push allocates and frees tens of megabytes; where the kernel backs memory with
-/// huge pages whenever it can (Debian's default), each first touch of freshly mapped memory
-/// zeroed 2 MiB at a time, about a fifth of the merge planner's time (100,000 changes, 3
-/// interleaved pairs: see ARCHITECTURE.md). Failing to is harmless: it is only slower.
+/// Turns transparent huge pages off for this process (Linux; elsewhere nothing), called first
+/// in `main` (the runtime's threads exist by then, but the setting is the whole process's and
+/// holds for every later page fault). A push allocates and frees tens of megabytes; where the
+/// kernel backs memory with huge pages whenever it can (Debian's default), each first touch of
+/// freshly mapped memory zeroed 2 MiB at a time, about a fifth of the merge planner's time
+/// (100,000 changes, 4 interleaved pairs: see ARCHITECTURE.md). Failing to is harmless: it is
+/// only slower.
 pub fn without_transparent_huge_pages() {
     #[cfg(target_os = "linux")]
     if let Err(e) = rustix::thread::disable_transparent_huge_pages(true) {

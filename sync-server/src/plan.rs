@@ -133,9 +133,15 @@ fn prepare_candidates(
     let (first, second) = changes.split_at(changes.len() / 2);
     std::thread::scope(|scope| {
         let prepare = &prepare;
-        let theirs = scope.spawn(move || second.iter().map(prepare).collect::<Vec<_>>());
+        // Where no thread can be had, the batch is prepared on this one (planning runs under
+        // the server's clock lock, which a panic would poison for every later write).
+        let theirs =
+            std::thread::Builder::new().spawn_scoped(scope, move || second.iter().map(prepare).collect::<Vec<_>>());
         let mut all: Vec<_> = first.iter().map(prepare).collect();
-        all.extend(theirs.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)));
+        match theirs {
+            Ok(theirs) => all.extend(theirs.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic))),
+            Err(_) => all.extend(second.iter().map(prepare)),
+        }
         all
     })
 }

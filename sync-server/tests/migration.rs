@@ -103,8 +103,12 @@ async fn a_new_sqlite_database_gets_16_kib_pages_and_an_older_one_keeps_its_own(
     drop(Db::connect(&new).await.unwrap());
     assert_eq!(page_size(&new).await, 16_384);
 
-    // Version 1's file, created with SQLite's default pages, migrated and written to.
+    // Version 1's file as deployed: created with SQLite's default pages, in WAL mode (in which
+    // a page size cannot change), then migrated and written to.
     let older = format!("sqlite://{}?mode=rwc", dir.path().join("older.db").display());
+    let pool = AnyPool::connect(&older).await.unwrap();
+    sqlx::raw_sql("PRAGMA journal_mode = WAL").execute(&pool).await.unwrap();
+    pool.close().await;
     let org = Uuid::now_v7();
     let stored = version_1(&older, V1_SQLITE, org).await;
     check(&older, org, &stored).await;
