@@ -116,9 +116,7 @@ fn add_customers(rows: Vec<Vec<String>>, customers: &mut HashMap<Uuid, Customer>
 
 /// Loads every row the batch can touch (see [`Snapshot`]).
 async fn load_snapshot(tx: &mut impl WriteTx, org: Uuid, changes: &[Change]) -> DbResult<Snapshot> {
-    // Room for the customers found and those the plan adds (see `Planner::new`).
-    let customers = HashMap::with_capacity(3 * changes.len());
-    let mut snapshot = Snapshot { customers, ..Snapshot::default() };
+    let mut snapshot = Snapshot::default();
     let mut ids: HashSet<String> = HashSet::with_capacity(changes.len());
     let mut keys: BTreeMap<KeyKind, HashSet<String>> = BTreeMap::new();
     let mut sale_ids = Vec::new();
