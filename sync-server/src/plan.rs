@@ -80,7 +80,11 @@ pub fn plan(
     let mut planner = Planner::new(organization, snapshot, changes.len(), clock, now);
     for (change, candidate) in changes.iter().zip(candidates) {
         let outcome = match planner.snapshot.applied.get(&change.change_id) {
-            Some(done) => done.clone(),
+            Some(done) => {
+                let done = done.clone();
+                planner.reemit(change);
+                done
+            }
             None => {
                 let outcome = if change.device_id != device {
                     Err(ValidationErrors::one("device_id", ErrorCode::InvalidChoice))
@@ -343,7 +347,11 @@ impl<'a> Planner<'a> {
         self.touched.insert(id);
     }
 
-    /// Stores `customer`, re-indexing its keys.
+    /// Stores `customer`, re-indexing its keys. Every change the planner answers puts the rows
+    /// it is about, changed or not, so they take a new sequence number: a terminal rebases
+    /// pulled rows over its unacknowledged changes ([`pos_core::merge::rebase`]), and after the
+    /// answer it must pull the server's decision once more, whether or not the change moved it
+    /// (a key left with its owner, a blank the merge kept, a clock restamped, a lost answer).
     fn put(&mut self, customer: Customer) {
         let keys = customer.keys();
         match self.snapshot.customers.get(&customer.id) {
@@ -396,25 +404,64 @@ impl<'a> Planner<'a> {
         }
     }
 
+    /// An edit of a live customer: field-level last-writer-wins. A key the edit gives it that
+    /// another customer holds follows the create path's cross-key rule: the key stays with its
+    /// owner, a review item names both, and the rest of the edit applies (the terminal that
+    /// filled it, not knowing the owner, could do nothing right with a rejection).
     fn edit(&mut self, existing: Customer, fields: &FieldMap) -> Outcome {
-        let joined = join(&existing.to_fields(), fields);
+        let mut joined = join(&existing.to_fields(), fields);
         let mut next = existing.clone();
         next.set_fields(&joined).map_err(|e| ValidationErrors::one(e.0, ErrorCode::InvalidChoice))?;
         check(&next, self.now)?;
-        let mut errors = ValidationErrors::default();
-        for (kind, value) in next.keys().iter() {
-            if self.owner(kind, value).is_some_and(|owner| owner != existing.id) {
-                errors.push(kind.field(), ErrorCode::Duplicate);
+        let taken: Vec<(KeyKind, Uuid)> = next
+            .keys()
+            .iter()
+            .filter_map(|(kind, value)| self.owner(kind, value).filter(|&o| o != existing.id).map(|o| (kind, o)))
+            .collect();
+        if !taken.is_empty() {
+            let before = existing.to_fields();
+            for (kind, owner) in taken {
+                joined.insert(kind.field().to_owned(), before[kind.field()].clone());
+                self.review(existing.id, owner, kind);
             }
-        }
-        if !errors.is_empty() {
-            return Err(errors);
+            next = existing.clone();
+            next.set_fields(&joined).map_err(|e| ValidationErrors::one(e.0, ErrorCode::InvalidChoice))?;
+            check(&next, self.now)?;
         }
         if next != existing {
             next.updated_at = self.now;
-            self.put(next);
         }
+        self.put(next);
         Ok(ChangeOutcome::Applied)
+    }
+
+    /// Opens a review item for `a` and `b` sharing `key`, once per pair in a batch.
+    fn review(&mut self, a: Uuid, b: Uuid, key: KeyKind) {
+        let pair = |r: &Review| (r.customer_a == a && r.customer_b == b) || (r.customer_a == b && r.customer_b == a);
+        if !self.plan.reviews.iter().any(pair) {
+            self.plan.reviews.push(Review { customer_a: a, customer_b: b, key });
+        }
+    }
+
+    /// Writes again the rows a change already answered is about, so a terminal that pulled
+    /// them while its answer was lost pulls them once more after it (see [`Planner::put`]).
+    fn reemit(&mut self, change: &Change) {
+        let id = match &change.body {
+            ChangeBody::Customer { id, .. } => *id,
+            ChangeBody::Preferences { customer_id, .. } => {
+                if let Some(target) = self.resolve(*customer_id) {
+                    self.prefs_touched.insert(target);
+                }
+                *customer_id
+            }
+            ChangeBody::Sale { sale } => sale.customer_id,
+        };
+        if self.snapshot.customers.contains_key(&id) {
+            self.touch(id);
+        }
+        if let Some(target) = self.resolve(id) {
+            self.touch(target);
+        }
     }
 
     /// Creates customer `id` from `fields`, or merges it into the customer one of its keys
@@ -443,7 +490,7 @@ impl<'a> Planner<'a> {
                 let owned_elsewhere = decision.keys_owned_elsewhere(&hits);
                 if let MatchDecision::Merge { conflicts, .. } = &decision {
                     for c in conflicts {
-                        self.plan.reviews.push(Review { customer_a: target, customer_b: c.other, key: c.key });
+                        self.review(target, c.other, c.key);
                     }
                 }
                 self.merge_record(change_id, id, target, candidate.to_fields(), &owned_elsewhere)?;
@@ -483,8 +530,8 @@ impl<'a> Planner<'a> {
         next.set_fields(&merged).map_err(|e| ValidationErrors::one(e.0, ErrorCode::InvalidChoice))?;
         if next != existing {
             next.updated_at = self.now;
-            self.put(next);
         }
+        self.put(next);
         if !self.snapshot.customers.contains_key(&source) {
             let mut tombstone = existing;
             tombstone.id = source;
@@ -533,8 +580,9 @@ impl<'a> Planner<'a> {
             if customer.last_activity.is_none_or(|t| t < stored.sold_at) {
                 customer.last_activity = Some(stored.sold_at);
                 customer.clocks.insert("last_activity".into(), self.clock.tick(self.now_ms));
-                self.put(customer);
             }
+            // Written even when unchanged: the terminal moved its own copy's last activity.
+            self.put(customer);
         }
         self.snapshot.sale_ids.insert(stored.id);
         self.plan.sales.push(stored);

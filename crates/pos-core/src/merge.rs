@@ -88,24 +88,53 @@ fn is_blank(v: &Value) -> bool {
     }
 }
 
-/// Fields that say where and how a customer first came in, and whether it is active: a dedupe
-/// merge fills them when blank but never changes them (reactivation is an explicit decision of
-/// checkout find-or-create).
-pub const ORIGIN_FIELDS: [&str; 4] = ["branch_id", "source", "is_active", "last_activity"];
+/// How much a spelling says beyond its folded text: accented letters, then mixed case.
+/// `"Juan Pérez"` ranks above `"juan perez"`, `"JUAN PEREZ"` and `"Juan Perez"`.
+fn spelling_rank(s: &str) -> (usize, bool) {
+    let accented = s.chars().filter(|c| !c.is_ascii() && c.is_alphabetic()).count();
+    let mixed = s.chars().any(char::is_lowercase) && s.chars().any(char::is_uppercase);
+    (accented, mixed)
+}
 
-/// `"juan perez"` and `"Juan Pérez"` are the same text: a merge keeps the target's spelling.
-fn same_text(a: &Value, b: &Value) -> bool {
-    match (a, b) {
-        (Value::String(a), Value::String(b)) => crate::text::fold(a) == crate::text::fold(b),
-        _ => a == b,
+/// Of two versions of one field that both hold a value, the one a dedupe merge keeps. The
+/// choice depends only on the two versions, never on which record was there first, and is the
+/// larger of the two under one total order per field, so merging the same captures in any
+/// order keeps the same values (DESIGN.md I4):
+/// - `is_active`: the target's (a capture never reactivates); `last_activity`: the later time;
+///   `branch_id`, `source`: the earlier write's (where the person first came in);
+/// - `first_name`, `surname`: the richer spelling (`"José Pérez"` over `"jose perez"`), then
+///   the later write: two captures of one person differ in how carefully the name was typed,
+///   and a lazy one must not undo a careful one (a name is corrected by an edit, not a capture);
+/// - anything else: the later write.
+fn merge_pick<'a>(name: &str, ours: &'a Stamped, theirs: &'a Stamped) -> &'a Stamped {
+    match name {
+        "is_active" => ours,
+        "last_activity" => {
+            let at = |s: &Stamped| s.value.as_str().and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok());
+            if at(theirs) > at(ours) {
+                theirs
+            } else {
+                ours
+            }
+        }
+        "branch_id" | "source" => std::cmp::min_by(ours, theirs, |a, b| newer(a, b)),
+        "first_name" | "surname" => {
+            let rank = |s: &Stamped| (s.value.as_str().map(spelling_rank), s.clock, s.value.to_string());
+            if rank(theirs) > rank(ours) {
+                theirs
+            } else {
+                ours
+            }
+        }
+        _ => std::cmp::max_by(ours, theirs, |a, b| newer(a, b)),
     }
 }
 
 /// Merges an incoming record `incoming` into the existing customer `target` (dedupe merge):
-/// blank fields of the target are filled from the incoming record; other fields follow
-/// last-writer-wins; the target's non-blank key fields and [`ORIGIN_FIELDS`] are never
-/// overwritten. Key fields listed in
-/// `keys_owned_elsewhere` belong to another customer and are not copied.
+/// blank fields of the target are filled from the incoming record (a blank never replaces a
+/// value); fields both hold follow [`merge_pick`] (last-writer-wins but for names and origin);
+/// the target's key fields are never overwritten. Key fields listed in `keys_owned_elsewhere` belong to another customer and are
+/// not copied. Each field keeps the clock of the version kept.
 pub fn merge_into(target: &FieldMap, incoming: &FieldMap, keys_owned_elsewhere: &[KeyKind]) -> FieldMap {
     let mut out = target.clone();
     for (name, theirs) in incoming {
@@ -113,22 +142,29 @@ pub fn merge_into(target: &FieldMap, incoming: &FieldMap, keys_owned_elsewhere: 
         if key.is_some_and(|k| keys_owned_elsewhere.contains(&k)) || is_blank(&theirs.value) {
             continue;
         }
-        match out.get(name) {
-            None => {
-                out.insert(name.clone(), theirs.clone());
-            }
-            Some(ours) if is_blank(&ours.value) => {
-                out.insert(name.clone(), theirs.clone());
-            }
-            Some(_) if key.is_some() || ORIGIN_FIELDS.contains(&name.as_str()) => {}
-            Some(ours) if same_text(&ours.value, &theirs.value) => {}
-            Some(ours) if newer(ours, theirs) == Ordering::Less => {
-                out.insert(name.clone(), theirs.clone());
-            }
-            Some(_) => {}
+        let keep = match out.get(name) {
+            None => theirs,
+            Some(ours) if is_blank(&ours.value) => theirs,
+            Some(ours) if key.is_some() => ours,
+            Some(ours) => merge_pick(name, ours, theirs),
+        }
+        .clone();
+        if out.get(name) != Some(&keep) {
+            out.insert(name.clone(), keep);
         }
     }
     out
+}
+
+/// A terminal's version of a customer (or of its preferences) after pulling the server's
+/// `remote` row: the server's state is the one every replica converges to, so it wins every
+/// field except those a change of this terminal, not yet acknowledged, still carries; those
+/// join as the server will join them when the change arrives. Once the terminal's outbox is
+/// empty, a pulled row replaces the local one field for field (DESIGN.md I3), whatever the
+/// server's merges did to the clocks.
+pub fn rebase(remote: &FieldMap, local: &FieldMap, pending: impl Fn(&str) -> bool) -> FieldMap {
+    let mine: FieldMap = local.iter().filter(|(name, _)| pending(name)).map(|(n, s)| (n.clone(), s.clone())).collect();
+    join(remote, &mine)
 }
 
 /// For each key of an incoming record, the existing customer it hit (if any).

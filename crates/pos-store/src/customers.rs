@@ -6,7 +6,7 @@ use crate::rows::{customer_from_row, get_json, upsert_customer, CUSTOMER_COLUMNS
 use crate::{DuplicateKey, Result, Store, StoreError, WriteCtx};
 use chrono::Utc;
 use pos_core::customer::{CONTENT_FIELDS, MERGED_FIELDS};
-use pos_core::merge::{join, merge_into, record_fields, with_fields, FieldMap, Stamped};
+use pos_core::merge::{merge_into, rebase, record_fields, with_fields, FieldMap, Stamped};
 use pos_core::preferences::PREFERENCE_FIELDS;
 use pos_core::wire::ChangeBody;
 use pos_core::{
@@ -164,6 +164,14 @@ impl Store {
         get_customer(&self.conn, id)
     }
 
+    /// Every customer row this terminal holds, merged-away ones included, by id: what an audit
+    /// (and the convergence tests) compares with the server's rows.
+    pub fn all_customers(&self) -> Result<Vec<Customer>> {
+        let mut stmt = self.conn.prepare(&format!("SELECT {CUSTOMER_COLUMNS} FROM customers ORDER BY id"))?;
+        let customers = stmt.query_map([], customer_from_row)?.collect::<rusqlite::Result<_>>()?;
+        Ok(customers)
+    }
+
     /// Follows `merged_into` links to the customer that survived, if `id` was merged away.
     pub fn resolve_customer(&self, id: Uuid) -> Result<Option<Customer>> {
         resolve_customer(&self.conn, id)
@@ -278,26 +286,25 @@ impl Store {
     }
 }
 
-/// The row to store for a customer pulled from the server. A live customer this terminal also
-/// changed is joined field by field, so unpushed local edits are not lost; a tombstone replaces
-/// the local row and its sales move to the survivor. The caller stores the row
-/// ([`crate::rows::upsert_customers`]).
-pub(crate) fn remote_customer_row(conn: &Connection, remote: &Customer) -> Result<Customer> {
-    let row = match get_customer(conn, remote.id)? {
-        Some(mut local) if remote.merged_into.is_none() => {
-            let joined = join(&local.to_fields(), &remote.to_fields());
-            local.set_fields(&joined).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-            // Fields merge by clock; the record's own facts are the server's.
-            Customer {
-                merged_into: None,
-                organization_id: remote.organization_id,
-                created_at: remote.created_at,
-                updated_at: remote.updated_at.max(local.updated_at),
-                ..local
-            }
+/// The row to store for a customer pulled from the server: the server's row, rebased over
+/// this terminal's unacknowledged changes of it (`pending` says which fields those carry;
+/// [`pos_core::merge::rebase`]). A tombstone replaces the local row and its sales move to the
+/// survivor. The caller stores the row ([`crate::rows::upsert_customers`]).
+pub(crate) fn remote_customer_row(
+    conn: &Connection,
+    remote: &Customer,
+    pending: impl Fn(&str) -> bool,
+) -> Result<Customer> {
+    let mut row = remote.clone();
+    if remote.merged_into.is_none() {
+        if let Some(local) = get_customer(conn, remote.id)?
+            .filter(|l| MERGED_FIELDS.iter().any(|f| pending(f)) && l.merged_into.is_none())
+        {
+            let rebased = rebase(&remote.to_fields(), &local.to_fields(), &pending);
+            row.set_fields(&rebased).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+            row.updated_at = remote.updated_at.max(local.updated_at);
         }
-        _ => remote.clone(),
-    };
+    }
     if let Some(survivor) = row.merged_into {
         conn.prepare_cached("UPDATE sales SET customer_id = ?1 WHERE customer_id = ?2")?
             .execute((survivor.to_string(), row.id.to_string()))?;

@@ -8,6 +8,7 @@ use pos_core::customer::MERGED_FIELDS;
 use pos_core::wire::{Change, ChangeBody};
 use rusqlite::Connection;
 use serde::Serialize;
+use std::collections::{HashMap, HashSet};
 use uuid::Uuid;
 
 /// One queued change.
@@ -112,4 +113,46 @@ pub(crate) fn rejected_entity(conn: &Connection, change_id: Uuid, entity: &str) 
     )
     .optional()
     .map_err(Into::into)
+}
+
+/// The fields each record has in changes the server has not acknowledged (pending or
+/// rejected): a pulled row keeps this terminal's version of these alone.
+#[derive(Debug, Default)]
+pub(crate) struct Unacknowledged {
+    pub customers: HashMap<Uuid, HashSet<String>>,
+    pub preferences: HashMap<Uuid, HashSet<String>>,
+}
+
+impl Unacknowledged {
+    pub fn customer(&self, id: Uuid) -> impl Fn(&str) -> bool + '_ {
+        let fields = self.customers.get(&id);
+        move |f| fields.is_some_and(|set| set.contains(f))
+    }
+
+    pub fn preferences(&self, id: Uuid) -> impl Fn(&str) -> bool + '_ {
+        let fields = self.preferences.get(&id);
+        move |f| fields.is_some_and(|set| set.contains(f))
+    }
+}
+
+/// Reads [`Unacknowledged`] from the outbox (nothing to read after a round that pushed it all,
+/// and on a bootstrap).
+pub(crate) fn unacknowledged(conn: &Connection) -> Result<Unacknowledged> {
+    let mut out = Unacknowledged::default();
+    let mut stmt =
+        conn.prepare_cached("SELECT payload FROM outbox WHERE entity IN ('customer', 'preferences', 'sale')")?;
+    let changes = stmt.query_map([], |r| get_json::<Change>(r, 0))?;
+    for change in changes {
+        match change?.body {
+            ChangeBody::Customer { id, fields } => out.customers.entry(id).or_default().extend(fields.into_keys()),
+            ChangeBody::Preferences { customer_id, fields } => {
+                out.preferences.entry(customer_id).or_default().extend(fields.into_keys())
+            }
+            // Recording a sale moved the customer's last activity here.
+            ChangeBody::Sale { sale } => {
+                out.customers.entry(sale.customer_id).or_default().insert("last_activity".to_owned());
+            }
+        }
+    }
+    Ok(out)
 }

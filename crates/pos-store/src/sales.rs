@@ -151,6 +151,14 @@ impl Store {
         })
     }
 
+    /// Every sale this terminal holds, by id: what an audit (and the convergence tests) compares
+    /// with the server's.
+    pub fn all_sales(&self) -> Result<Vec<Sale>> {
+        let mut stmt = self.conn.prepare(&format!("SELECT {SALE_COLUMNS} FROM sales ORDER BY id"))?;
+        let sales = stmt.query_map([], sale_from_row)?.collect::<rusqlite::Result<_>>()?;
+        Ok(sales)
+    }
+
     /// A customer's sales, newest first.
     pub fn purchase_history(&self, customer_id: Uuid, page: u32, page_size: u32) -> Result<Page<Sale>> {
         let page = page.max(1);

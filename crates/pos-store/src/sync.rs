@@ -3,11 +3,12 @@
 //! terminal.
 
 use crate::customers::{remote_customer_row, store_preferences, stored_preferences};
+use crate::outbox::unacknowledged;
 use crate::rows::upsert_customers;
 use crate::sales::insert_sale;
 use crate::{state_get, state_set, Result, Store, StoreError};
 use chrono::{DateTime, Utc};
-use pos_core::merge::{join, record_fields, with_fields};
+use pos_core::merge::{rebase, record_fields, with_fields};
 use pos_core::preferences::PREFERENCE_FIELDS;
 use pos_core::wire::{ChangeBody, ChangeOutcome, ChangeResult, PulledItem};
 use pos_core::Hlc;
@@ -98,6 +99,7 @@ impl Store {
     /// leaves the cursor ahead of the data (or the data ahead of the cursor).
     pub fn apply_pull(&mut self, items: &[PulledItem], cursor: i64) -> Result<()> {
         let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let pending = unacknowledged(&tx)?;
         let mut newest = self.clock.last();
         // Customer rows are written together (see `upsert_customers`), before any other item
         // so a sale or preference still finds the rows that came before it. A page holds each
@@ -110,16 +112,17 @@ impl Store {
             }
             match item {
                 PulledItem::Customer { customer } => {
-                    let row = remote_customer_row(&tx, customer)?;
+                    let row = remote_customer_row(&tx, customer, pending.customer(customer.id))?;
                     newest = newest.max(row.clocks.values().copied().max().unwrap_or(Hlc::ZERO));
                     customers.push(row);
                 }
                 PulledItem::Sale { sale } => insert_sale(&tx, sale)?,
                 PulledItem::Preferences { customer_id, preferences, clocks } => {
                     let (local, local_clocks) = stored_preferences(&tx, *customer_id)?.unwrap_or_default();
-                    let joined = join(
-                        &record_fields(&local, &PREFERENCE_FIELDS, &local_clocks),
+                    let joined = rebase(
                         &record_fields(preferences, &PREFERENCE_FIELDS, clocks),
+                        &record_fields(&local, &PREFERENCE_FIELDS, &local_clocks),
+                        pending.preferences(*customer_id),
                     );
                     let merged = with_fields(&local, &PREFERENCE_FIELDS, &joined)
                         .map_err(|e| StoreError::Corrupt(e.to_string()))?;

@@ -379,6 +379,33 @@ fn pulled_rows_join_with_unpushed_local_edits() {
 }
 
 #[test]
+fn a_pulled_row_replaces_every_acknowledged_field_whatever_its_clock() {
+    use pos_core::wire::{ChangeOutcome, ChangeResult};
+    let (_d, mut s) = open();
+    let ana = s.create_customer(&input("Ana", "Rojas", Some("0414-123.45.67"), None, None)).unwrap();
+    let capture = s.pending_changes(10).unwrap()[0].change.change_id;
+    s.apply_push_results(&[ChangeResult { change_id: capture, outcome: ChangeOutcome::Applied }]).unwrap();
+    // The server merged into Ana an earlier capture from another terminal that carried her
+    // cédula: the filled field keeps that capture's clock, older than this terminal's blank.
+    let mut remote = s.get_customer(ana.id).unwrap().unwrap();
+    let blank = remote.clocks["identification"];
+    remote.identification = Some("V-12345678".into());
+    remote.clocks.insert("identification".into(), pos_core::Hlc { wall_ms: blank.wall_ms - 300, counter: 0, node: 7 });
+    s.apply_remote_customers(std::slice::from_ref(&remote)).unwrap();
+    let after = s.get_customer(ana.id).unwrap().unwrap();
+    assert_eq!(after.to_fields(), remote.to_fields(), "the terminal holds the server's row, clocks included");
+
+    // A field of a change not yet acknowledged is joined instead, as the server will join it.
+    let mut edit = input("Ana", "Rojas", Some("0414-123.45.67"), None, Some("V-12345678"));
+    edit.city = Some("Coro".into());
+    s.update_customer(ana.id, &edit).unwrap();
+    let mut older = remote.clone();
+    older.city = Some("Mérida".into());
+    s.apply_remote_customers(&[older]).unwrap();
+    assert_eq!(s.get_customer(ana.id).unwrap().unwrap().city.as_deref(), Some("Coro"));
+}
+
+#[test]
 fn search_filters_orders_and_pages() {
     let (_d, mut s) = open();
     for (i, city) in ["Caracas", "Maracay", "caracas"].iter().enumerate() {

@@ -91,7 +91,84 @@ fn a_replayed_change_is_answered_but_not_applied_again() {
     let first = run(std::slice::from_ref(&a), Snapshot::default());
     let again = run(&[a], snapshot_of(&first));
     assert_eq!(again.results[0].outcome, ChangeOutcome::Applied);
-    assert!(again.applied.is_empty() && again.customers.is_empty());
+    assert!(again.applied.is_empty(), "not recorded again");
+    // Written again unchanged, so a terminal that pulled it before its answer came back pulls
+    // it once more after.
+    assert_eq!(again.customers, first.customers);
+    assert!(again.created.is_empty() && again.rekeyed.is_empty());
+}
+
+fn edit(id: u128, fields: &[(&str, serde_json::Value)], wall_ms: u64) -> Change {
+    let map: FieldMap =
+        fields.iter().map(|(k, v)| (k.to_string(), Stamped { value: v.clone(), clock: stamp(wall_ms) })).collect();
+    Change {
+        change_id: Uuid::now_v7(),
+        device_id: DEVICE,
+        body: ChangeBody::Customer { id: Uuid::from_u128(id), fields: map },
+    }
+}
+
+#[test]
+fn an_edit_giving_a_customer_a_key_someone_else_holds_applies_the_rest_and_opens_a_review() {
+    // A terminal's find-or-create matched customer 1 by phone and filled its blank cédula and
+    // passport; at the server customer 2 already holds that cédula (the same person captured
+    // elsewhere with other keys). The cédula stays with 2, the passport and city go to 1.
+    let setup = run(
+        &[
+            new_customer(1, &[("phone", json!("+584121111111"))], 1),
+            new_customer(2, &[("email", json!("ana@x.com")), ("identification", json!("V-12345678"))], 1),
+        ],
+        Snapshot::default(),
+    );
+    let filled = edit(
+        1,
+        &[("identification", json!("V-12345678")), ("passport_number", json!("P123456")), ("city", json!("Coro"))],
+        5,
+    );
+    assert!(setup.results.iter().all(|r| r.outcome == ChangeOutcome::Applied), "{:?}", setup.results);
+    let p = run(&[filled], snapshot_of(&setup));
+    assert_eq!(p.results[0].outcome, ChangeOutcome::Applied, "{:?}", p.results);
+    let one = p.customers.iter().find(|c| c.id == Uuid::from_u128(1)).unwrap();
+    assert_eq!(one.identification, None, "the cédula stays with its owner");
+    assert_eq!((one.passport_number.as_deref(), one.city.as_deref()), (Some("P123456"), Some("Coro")));
+    assert_eq!(
+        p.reviews,
+        vec![Review { customer_a: Uuid::from_u128(1), customer_b: Uuid::from_u128(2), key: KeyKind::Identification }]
+    );
+    // The kept cédula is the stored one, with its clock: the terminal that sent the edit
+    // takes it from the row it pulls once the edit is acknowledged.
+    let stored = setup.customers.iter().find(|c| c.id == Uuid::from_u128(1)).unwrap().to_fields();
+    assert_eq!(one.to_fields()["identification"], stored["identification"]);
+}
+
+#[test]
+fn an_edit_that_changes_nothing_still_writes_its_customer_again() {
+    let setup =
+        run(&[new_customer(1, &[("phone", json!("+584121111111")), ("city", json!("Coro"))], 10)], Snapshot::default());
+    // An older write of the city loses to the stored one: nothing changes, but the terminal
+    // that sent it holds the older value and must pull the row again.
+    let p = run(&[edit(1, &[("city", json!("Mérida"))], 5)], snapshot_of(&setup));
+    assert_eq!(p.results[0].outcome, ChangeOutcome::Applied);
+    let fields = |plan: &Plan| plan.customers.iter().map(Customer::to_fields).collect::<Vec<_>>();
+    assert_eq!(fields(&p), fields(&setup));
+}
+
+#[test]
+fn a_merge_fills_a_blank_and_keeps_the_earlier_captures_origin() {
+    // The later capture (customer 1, branch b2) arrives first; the earlier one (2, branch b1,
+    // with a cédula) merges into it: the cédula fills the blank, the branch is the earlier one's.
+    let b1 = json!(Uuid::from_u128(0xb1));
+    let b2 = json!(Uuid::from_u128(0xb2));
+    let later = new_customer(1, &[("phone", json!("+584121111111")), ("branch_id", b2)], 2_000);
+    let earlier = new_customer(
+        2,
+        &[("phone", json!("+584121111111")), ("identification", json!("V-12345678")), ("branch_id", b1)],
+        1_000,
+    );
+    let p = run(&[later, earlier], Snapshot::default());
+    let one = p.customers.iter().find(|c| c.id == Uuid::from_u128(1)).unwrap();
+    assert_eq!(one.identification.as_deref(), Some("V-12345678"));
+    assert_eq!(one.branch_id, Some(Uuid::from_u128(0xb1)));
 }
 
 #[test]
@@ -148,10 +225,11 @@ fn edits_follow_last_writer_wins_and_cannot_steal_a_key() {
     let c = p.customers.iter().find(|c| c.id == Uuid::from_u128(1)).unwrap();
     assert_eq!(c.city.as_deref(), Some("Coro"), "an older write loses");
     assert_eq!(c.notes.as_deref(), Some("VIP"));
-    assert_eq!(c.phone.as_deref(), Some("+584121111111"));
-    assert!(
-        matches!(&p.results[2].outcome, ChangeOutcome::Rejected { errors } if errors.code_for("phone") == Some(ErrorCode::Duplicate))
-    );
+    assert_eq!(c.phone.as_deref(), Some("+584121111111"), "the phone stays with its owner");
+    // The cross-key rule, as on the create path: the rest applies, a review item names both.
+    assert_eq!(p.results[2].outcome, ChangeOutcome::Applied);
+    assert_eq!(p.reviews.len(), 1, "{:?}", p.reviews);
+    assert_eq!(p.reviews[0].key, KeyKind::Phone);
     assert!(p.rekeyed.is_empty(), "the key change was refused");
 
     // A key that changes is written with the key columns; an edit of other fields is not.
