@@ -3,7 +3,7 @@
 //! database layer loads the snapshot under the organisation's write lock and writes the plan in
 //! the same transaction, so the decision and its effect commit together.
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, SubsecRound, Utc};
 use pos_core::customer::MERGED_FIELDS;
 use pos_core::keys::MatchKeys;
 use pos_core::merge::{join, merge_into, with_fields, FieldMap, Stamped};
@@ -76,6 +76,9 @@ pub fn plan(
     clock: &mut HlcClock,
     now: DateTime<Utc>,
 ) -> Plan {
+    // Stored times keep milliseconds, as every terminal stores them: a finer one would make each
+    // terminal's copy of a row differ from the server's.
+    let now = now.trunc_subsecs(3);
     let candidates = prepare_candidates(organization, device, changes, &snapshot, now);
     let mut planner = Planner::new(organization, snapshot, changes.len(), clock, now);
     for (change, candidate) in changes.iter().zip(candidates) {

@@ -4,7 +4,7 @@ use super::rows::{customer_row, decode, Val, CUSTOMER_UPSERT};
 use super::sync::lock_organization;
 use super::write_tx::{SqlxTx, WriteTx};
 use super::{ts, uuid_col, Actor, Db, DbResult, ReviewItem};
-use chrono::Utc;
+use chrono::{SubsecRound, Utc};
 use pos_core::field_clocks::CompactFields;
 use pos_core::merge::{merge_into, FieldMap, Stamped};
 use pos_core::{Customer, HlcClock, Sale};
@@ -119,7 +119,8 @@ impl Db {
             }
         }
         let (kept, gone) = (live.remove(0), live.remove(0));
-        let now = Utc::now();
+        // Milliseconds, as terminals store times (see `plan::plan`).
+        let now = Utc::now().trunc_subsecs(3);
         let (merged, stamp) = {
             let mut clock = clock.lock().expect("clock lock");
             let now_ms = now.timestamp_millis().max(0) as u64;
