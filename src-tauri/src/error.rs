@@ -42,7 +42,9 @@ impl Serialize for AppError {
             Self::Sync(e) => {
                 let mut m = s.serialize_map(None)?;
                 match e {
-                    SyncError::Network(_) | SyncError::Busy => m.serialize_entry("kind", "offline")?,
+                    SyncError::Network(_) | SyncError::Transport(_) | SyncError::Busy => {
+                        m.serialize_entry("kind", "offline")?
+                    }
                     SyncError::Unauthorized => m.serialize_entry("kind", "unauthorized")?,
                     SyncError::Server { status, body } if *status < 500 => {
                         m.serialize_entry("kind", "refused")?;

@@ -99,14 +99,13 @@ impl SyncWorker {
     }
 
     async fn run<R: Runtime>(self, app: AppHandle<R>, store: Arc<Mutex<Store>>) {
-        let owner = format!("desktop-{}", uuid::Uuid::now_v7());
         let mut failures = 0u32;
         loop {
             let client = self.client.lock().expect("client lock").clone();
             let wait = match client {
                 None => Duration::from_secs(3600),
                 Some(client) => {
-                    let result = pos_sync::sync_once(&store, &client, &owner).await;
+                    let result = pos_sync::sync_once(&store, &client).await;
                     let (connection, wait) = match &result {
                         Ok(report) => {
                             failures = 0;

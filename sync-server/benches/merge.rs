@@ -187,7 +187,7 @@ async fn bootstrap(state: &AppState, base: &str, org: Uuid) -> (u64, f64) {
     let client = pos_sync::SyncClient::new(base, &registration.credential);
     let store = std::sync::Mutex::new(store);
     let start = Instant::now();
-    pos_sync::sync_once(&store, &client, "bench").await.unwrap();
+    pos_sync::sync_once(&store, &client).await.unwrap();
     let secs = start.elapsed().as_secs_f64();
     let total = pos_sync::lock(&store).stats(chrono::Utc::now().date_naive(), 1).unwrap().total;
     (total, secs)

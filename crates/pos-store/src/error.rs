@@ -24,6 +24,8 @@ pub enum StoreError {
     Sqlite(#[from] rusqlite::Error),
     #[error("stored data is corrupt: {0}")]
     Corrupt(String),
+    #[error("file error: {0}")]
+    Io(#[from] std::io::Error),
 }
 
 /// The wire form of a store error, as the desktop app and the CLI show it: tagged by `kind`,
@@ -45,7 +47,7 @@ impl Serialize for StoreError {
                 m.serialize_entry("kind", "not_found")?;
                 m.serialize_entry("id", id)?;
             }
-            Self::Sqlite(_) | Self::Corrupt(_) => m.serialize_entry("kind", "internal")?,
+            Self::Sqlite(_) | Self::Corrupt(_) | Self::Io(_) => m.serialize_entry("kind", "internal")?,
         }
         m.end()
     }
@@ -54,6 +56,6 @@ impl Serialize for StoreError {
 impl StoreError {
     /// Errors caused by the store itself rather than by what the caller sent: log these.
     pub fn is_internal(&self) -> bool {
-        matches!(self, Self::Sqlite(_) | Self::Corrupt(_))
+        matches!(self, Self::Sqlite(_) | Self::Corrupt(_) | Self::Io(_))
     }
 }

@@ -14,6 +14,7 @@ mod rows;
 mod sales;
 mod stats;
 mod sync;
+mod uploader;
 mod users;
 
 pub use customers::{FindOrCreate, PreferencesUpdate};
@@ -23,6 +24,7 @@ pub use outbox::OutboxEntry;
 pub use sales::{CurrencyTotal, SaleCustomer, SalesSummary};
 pub use stats::{CountBy, DailyCount, Stats};
 pub use sync::PushApplied;
+pub use uploader::UploaderLock;
 pub use users::KnownUser;
 
 use chrono::{DateTime, SubsecRound, Utc};
@@ -49,11 +51,13 @@ pub struct Store {
     conn: Connection,
     identity: Identity,
     clock: HlcClock,
+    lock_site: uploader::LockSite,
 }
 
 impl Store {
     /// Opens (creating if needed) the store at `path`, applying pending migrations.
     pub fn open(path: impl AsRef<Path>) -> Result<Self> {
+        let path = path.as_ref();
         let mut conn = Connection::open(path)?;
         conn.pragma_update(None, "journal_mode", "WAL")?;
         conn.pragma_update(None, "synchronous", "FULL")?;
@@ -95,7 +99,8 @@ impl Store {
         tx.commit()?;
 
         let identity = Identity { device_id, organization_id, branch_id };
-        Ok(Self { conn, identity, clock: HlcClock::new(node_of(device_id), last) })
+        let lock_site = uploader::LockSite::for_database(conn.path(), path);
+        Ok(Self { conn, identity, clock: HlcClock::new(node_of(device_id), last), lock_site })
     }
 
     pub fn identity(&self) -> Identity {

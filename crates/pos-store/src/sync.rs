@@ -1,6 +1,5 @@
-//! The store's side of sync: what a push answered (acknowledge, remap, reject), applying pulled
-//! pages together with their cursor, and the uploader lease that keeps one uploader per
-//! terminal.
+//! The store's side of sync: what a push answered (acknowledge, remap, reject), and applying
+//! pulled pages together with their cursor. The one-uploader rule is `uploader.rs`.
 
 use crate::customers::{remote_customer_row, store_preferences, stored_preferences};
 use crate::outbox::unacknowledged;
@@ -186,29 +185,6 @@ impl Store {
     /// Does nothing when no bulk load is under way.
     pub fn finish_bulk_load(&mut self) -> Result<()> {
         finish_bulk_load(&mut self.conn)
-    }
-
-    /// Takes (or renews) the uploader lease for `owner` until `until`, unless another live
-    /// owner holds it. One uploader per terminal, even across processes; a crashed holder's
-    /// lease simply runs out.
-    pub fn acquire_uploader_lease(&mut self, owner: &str, until: DateTime<Utc>) -> Result<bool> {
-        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let now = Utc::now();
-        let held = state_get(&tx, "uploader_lease")?.and_then(|s| {
-            let (who, expiry) = s.split_once('|')?;
-            Some((who.to_owned(), DateTime::parse_from_rfc3339(expiry).ok()?.with_timezone(&Utc)))
-        });
-        let free = held.as_ref().is_none_or(|(who, expiry)| who == owner || *expiry <= now);
-        if free {
-            state_set(&tx, "uploader_lease", &format!("{owner}|{}", until.to_rfc3339()))?;
-        }
-        tx.commit()?;
-        Ok(free)
-    }
-
-    pub fn release_uploader_lease(&mut self, owner: &str) -> Result<()> {
-        self.conn.execute("DELETE FROM sync_state WHERE key = 'uploader_lease' AND value LIKE ?1 || '|%'", [owner])?;
-        Ok(())
     }
 
     /// Records when the last successful sync finished.

@@ -1,8 +1,11 @@
 //! The terminal's sync client. A round pushes the outbox oldest first in batches (customers are
 //! queued before the sales that reference them, so order is enough), applies each answer, then
 //! pulls pages until the terminal has everything. The loop repeats on a timer, retries failures
-//! with exponential backoff and jitter, and holds the store's uploader lease so only one
-//! uploader runs per terminal.
+//! with exponential backoff and jitter, and holds the store's uploader lock (an OS file lock,
+//! released when its holder dies) for the whole round, so only one uploader runs per terminal.
+//!
+//! A round talks to the server through a [`Transport`]: [`SyncClient`] over HTTP, or anything
+//! else that answers pushes and pulls (an in-process simulation with injected faults).
 //!
 //! The store is shared behind a mutex that is taken only for local steps and never held across
 //! a network wait, so the counter's lookups and captures go on while a round talks to the server.
@@ -15,6 +18,7 @@ use chrono::Utc;
 use pos_core::wire::{Change, PullResponse, PushRequest, PushResponse};
 use pos_store::{Store, StoreError};
 use serde::{Deserialize, Serialize};
+use std::future::Future;
 use std::sync::{Mutex, MutexGuard};
 use std::time::Duration;
 use uuid::Uuid;
@@ -40,7 +44,11 @@ pub enum SyncError {
     Unauthorized,
     #[error(transparent)]
     Store(#[from] StoreError),
-    #[error("another uploader holds this terminal's lease")]
+    /// A transport other than HTTP lost the request or its answer (a simulated cut): transient,
+    /// like [`SyncError::Network`].
+    #[error("transport failed: {0}")]
+    Transport(String),
+    #[error("another uploader is syncing this terminal")]
     Busy,
 }
 
@@ -48,7 +56,7 @@ impl SyncError {
     /// Whether trying again later may succeed.
     pub fn is_transient(&self) -> bool {
         match self {
-            SyncError::Network(_) | SyncError::Busy => true,
+            SyncError::Network(_) | SyncError::Transport(_) | SyncError::Busy => true,
             SyncError::Server { status, .. } => *status >= 500 || *status == 429,
             SyncError::Unauthorized | SyncError::Store(_) => false,
         }
@@ -128,6 +136,31 @@ impl SyncClient {
     }
 }
 
+/// How a round reaches the server: one push of a batch, one pull of a page.
+///
+/// An implementation answers a push with one result per change, in order, or fails as a whole;
+/// a failure that may pass (a lost connection) should be transient ([`SyncError::Network`],
+/// [`SyncError::Transport`], a 5xx [`SyncError::Server`]) so the loop retries it. Whether the
+/// server applied a failed push does not matter: the changes stay queued and the server treats
+/// a replay as a no-op. `Clone + Send + Sync + 'static` because the next pull page is fetched
+/// on a task of its own while the current one is applied.
+pub trait Transport: Clone + Send + Sync + 'static {
+    /// Sends one batch of outbox entries.
+    fn push(&self, request: &PushRequest) -> impl Future<Output = Result<PushResponse, SyncError>> + Send;
+    /// Fetches the page of changes after `cursor`.
+    fn pull(&self, cursor: i64) -> impl Future<Output = Result<PullResponse, SyncError>> + Send;
+}
+
+impl Transport for SyncClient {
+    fn push(&self, request: &PushRequest) -> impl Future<Output = Result<PushResponse, SyncError>> + Send {
+        SyncClient::push(self, request)
+    }
+
+    fn pull(&self, cursor: i64) -> impl Future<Output = Result<PullResponse, SyncError>> + Send {
+        SyncClient::pull(self, cursor)
+    }
+}
+
 /// What one round did.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct SyncReport {
@@ -147,16 +180,17 @@ pub fn lock(store: &Mutex<Store>) -> MutexGuard<'_, Store> {
 
 /// One round: push everything pending, then pull until up to date. An entry leaves the outbox
 /// only with the server's answer for it; a failure part-way leaves the rest for the next round.
-pub async fn sync_once(store: &Mutex<Store>, client: &SyncClient, owner: &str) -> Result<SyncReport, SyncError> {
-    if !lock(store).acquire_uploader_lease(owner, Utc::now() + chrono::Duration::minutes(2))? {
+/// [`SyncError::Busy`] when another round of this terminal (in this process or another) is
+/// under way: the uploader lock is held from the first push to the last pull, however long
+/// that takes, and the OS drops it if the process dies.
+pub async fn sync_once<T: Transport>(store: &Mutex<Store>, transport: &T) -> Result<SyncReport, SyncError> {
+    let Some(_uploader) = lock(store).uploader_lock()? else {
         return Err(SyncError::Busy);
-    }
-    let result = round(store, client).await;
-    lock(store).release_uploader_lease(owner)?;
-    result
+    };
+    round(store, transport).await
 }
 
-async fn round(store: &Mutex<Store>, client: &SyncClient) -> Result<SyncReport, SyncError> {
+async fn round<T: Transport>(store: &Mutex<Store>, client: &T) -> Result<SyncReport, SyncError> {
     let mut report = SyncReport::default();
     loop {
         let mut batch = lock(store).pending_changes(PUSH_BATCH)?;
@@ -212,7 +246,7 @@ pub fn push_len<'a>(changes: impl IntoIterator<Item = &'a Change>) -> usize {
 /// this one is applied (on a multi-threaded runtime the two overlap): it starts at this page's
 /// cursor, which is where the store will be once this page commits, and is dropped if it does
 /// not.
-async fn pull_all(store: &Mutex<Store>, client: &SyncClient, report: &mut SyncReport) -> Result<(), SyncError> {
+async fn pull_all<T: Transport>(store: &Mutex<Store>, client: &T, report: &mut SyncReport) -> Result<(), SyncError> {
     let cursor = lock(store).pull_cursor()?;
     let mut page = client.pull(cursor).await?;
     loop {
@@ -247,18 +281,17 @@ pub fn backoff(attempt: u32) -> Duration {
 /// Syncs every `interval`, and after a failure retries with [`backoff`] until it succeeds.
 /// `on_round` sees each result (the desktop app turns them into status events). Stops when
 /// `stop` resolves.
-pub async fn run_loop(
+pub async fn run_loop<T: Transport>(
     store: &Mutex<Store>,
-    client: &SyncClient,
+    client: &T,
     interval: Duration,
     mut on_round: impl FnMut(&Result<SyncReport, SyncError>),
     stop: impl std::future::Future<Output = ()>,
 ) {
-    let owner = format!("loop-{}", Uuid::now_v7());
     tokio::pin!(stop);
     let mut failures = 0u32;
     loop {
-        let result = sync_once(store, client, &owner).await;
+        let result = sync_once(store, client).await;
         on_round(&result);
         let wait = match &result {
             Ok(_) => {

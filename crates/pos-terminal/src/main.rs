@@ -333,9 +333,8 @@ fn run(cli: Cli) -> Result<(), CliError> {
         }
         Command::Sync => {
             let client = client(&store)?;
-            let owner = format!("cli-{}", std::process::id());
             let store = std::sync::Mutex::new(store);
-            print(&runtime().block_on(pos_sync::sync_once(&store, &client, &owner))?);
+            print(&runtime().block_on(pos_sync::sync_once(&store, &client))?);
         }
         Command::SyncLoop { interval_secs } => {
             let client = client(&store)?;
