@@ -219,3 +219,67 @@ fn a_push_cut_off_mid_request_and_retried_leaves_no_duplicate() {
     assert_eq!(phones, ["+584165551234"]);
     assert_eq!(live(&t), central, "the terminal converges on the central state");
 }
+
+/// The smallest divergence of issue 18: the server merges an earlier capture's cédula into a
+/// later capture, keeping that capture's older clock; the terminal that made the later capture
+/// kept its own newer blank and never took the cédula.
+#[test]
+fn a_cedula_merged_in_from_an_earlier_capture_reaches_the_terminal_of_the_later_one() {
+    let server = Server::sqlite();
+    let (_org, codes) = organisation_with_codes(&server.database_url, 2);
+    let t1 = registered(&server, &codes[0], "Caja 1");
+    let t2 = registered(&server, &codes[1], "Caja 2");
+    t2.ok(&["add", "--name", "Ana", "--surname", "Rojas", "--phone", "04141234567", "--cedula", "V-12345678"]);
+    std::thread::sleep(std::time::Duration::from_millis(20));
+    let ana = t1.ok(&["add", "--name", "Ana", "--surname", "Rojas", "--phone", "04141234567"]);
+    for t in [&t1, &t2, &t1, &t2] {
+        t.ok(&["sync"]);
+    }
+    let on_t1 = t1.ok(&["show", ana["id"].as_str().unwrap()]);
+    assert_eq!(on_t1["customer"]["identification"], "V-12345678", "{on_t1}");
+    assert_eq!(live(&t1), live(&t2));
+}
+
+/// A terminal's find-or-create fills a cédula that, at the server, another customer holds:
+/// the edit is applied without it, a review item names both, the passport of the same change
+/// is kept, and the terminal ends with the server's state.
+#[test]
+fn a_filled_key_someone_else_holds_opens_a_review_instead_of_a_rejection() {
+    let server = Server::sqlite();
+    let (org, codes) = organisation_with_codes(&server.database_url, 2);
+    let t1 = registered(&server, &codes[0], "Caja 1");
+    let t2 = registered(&server, &codes[1], "Caja 2");
+    let ana = t1.ok(&["add", "--name", "Ana", "--surname", "Rojas", "--phone", "0414-123.45.67"]);
+    t1.ok(&["sync"]);
+    let other =
+        t2.ok(&["add", "--name", "Ana", "--surname", "Rojas", "--email", "ana@x.com", "--cedula", "V-12345678"]);
+    t2.ok(&["sync"]);
+    // Terminal 1 has not pulled terminal 2's customer: its checkout finds Ana by phone and
+    // fills her blank cédula and passport.
+    t1.ok(&[
+        "find-or-create",
+        "--name",
+        "Ana",
+        "--surname",
+        "Rojas",
+        "--phone",
+        "04141234567",
+        "--cedula",
+        "v12345678",
+        "--passport",
+        "p 123456",
+    ]);
+    let report = t1.ok(&["sync"]);
+    assert_eq!(report["rejected"], 0, "{report}");
+    t1.ok(&["sync"]);
+    assert_eq!(t1.ok(&["outbox"])["rejected"].as_array().map_or(0, Vec::len), 0);
+    let on_t1 = t1.ok(&["show", ana["id"].as_str().unwrap()]);
+    assert_eq!(on_t1["customer"]["identification"], serde_json::Value::Null, "the cédula stays with its owner");
+    assert_eq!(on_t1["customer"]["passport_number"], "P123456", "the rest of the change applied");
+    let reviews = server.admin(&["review-items", "--org", &org]);
+    assert_eq!(reviews.as_array().unwrap().len(), 1, "{reviews}");
+    assert_eq!((&reviews[0]["customer_a"], &reviews[0]["customer_b"]), (&ana["id"], &other["id"]));
+    assert_eq!(reviews[0]["match_key"], "identification");
+    t2.ok(&["sync"]);
+    assert_eq!(live(&t1), live(&t2));
+}
