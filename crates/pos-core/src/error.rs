@@ -33,6 +33,8 @@ pub enum ErrorCode {
     InvalidChoice,
     NotFound,
     NotNormalized,
+    ControlCharacter,
+    Unstorable,
 }
 
 impl ErrorCode {
@@ -56,6 +58,8 @@ impl ErrorCode {
             Self::InvalidChoice => "invalid_choice",
             Self::NotFound => "not_found",
             Self::NotNormalized => "not_normalized",
+            Self::ControlCharacter => "control_character",
+            Self::Unstorable => "unstorable",
         }
     }
 
@@ -101,12 +105,16 @@ impl ErrorCode {
                 "Send this identifier in its normalised form (e.g. +584141234567, V-12345678)."
             }
             (NotNormalized, Lang::Es) => "Envíe este identificador normalizado (p. ej. +584141234567, V-12345678).",
+            (ControlCharacter, Lang::En) => "This value holds a control character; type it again.",
+            (ControlCharacter, Lang::Es) => "Este valor contiene un carácter de control; escríbalo de nuevo.",
+            (Unstorable, Lang::En) => "The server could not store this change; correct it or discard it.",
+            (Unstorable, Lang::Es) => "El servidor no pudo guardar este cambio; corríjalo o descártelo.",
         }
     }
 }
 
 impl ErrorCode {
-    const ALL: [ErrorCode; 18] = [
+    const ALL: [ErrorCode; 20] = [
         Self::Required,
         Self::TooLong,
         Self::PhoneOrEmailRequired,
@@ -125,6 +133,8 @@ impl ErrorCode {
         Self::InvalidChoice,
         Self::NotFound,
         Self::NotNormalized,
+        Self::ControlCharacter,
+        Self::Unstorable,
     ];
 
     /// The code with this API name.

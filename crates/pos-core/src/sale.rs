@@ -2,6 +2,7 @@
 //! method), validated before it is stored or synced.
 
 use crate::error::{ErrorCode, ValidationErrors};
+use crate::text::{has_control, Controls};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -91,6 +92,10 @@ pub fn validate_sale(input: &SaleInput) -> Result<i64, ValidationErrors> {
     if !lines_ok {
         errors.push("lines", ErrorCode::LinesInvalid);
     }
+    // A description is printed on a receipt and stored as text: no control characters.
+    if input.lines.iter().any(|l| has_control(&l.description, Controls::None)) {
+        errors.push("lines", ErrorCode::ControlCharacter);
+    }
     let from_lines = input.lines.iter().try_fold(0i64, |sum, line| line.total_minor().and_then(|t| sum.checked_add(t)));
     let Some(from_lines) = from_lines else {
         errors.push("lines", ErrorCode::AmountInvalid);
@@ -169,5 +174,18 @@ mod tests {
         let empty =
             SaleInput { lines: vec![], total_minor: None, currency: "VES".into(), payment_method: PaymentMethod::Cash };
         assert_eq!(validate_sale(&empty).unwrap_err().code_for("total_minor"), Some(ErrorCode::Required));
+    }
+
+    #[test]
+    fn a_line_description_holds_no_control_character() {
+        let mut bad = line(1.0, 150);
+        bad.description = "Harina\0PAN".into();
+        let sale = SaleInput {
+            lines: vec![bad],
+            total_minor: None,
+            currency: "USD".into(),
+            payment_method: PaymentMethod::Cash,
+        };
+        assert_eq!(validate_sale(&sale).unwrap_err().code_for("lines"), Some(ErrorCode::ControlCharacter));
     }
 }
