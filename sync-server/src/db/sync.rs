@@ -11,11 +11,13 @@ use super::{ts, uuid_col, uuid_text, Backend, Db, DbError, DbResult, PushWriter}
 use crate::plan::{plan, Plan, Snapshot};
 use chrono::Utc;
 use pos_core::field_clocks::CompactFields;
-use pos_core::wire::{Change, ChangeBody, ChangeOutcome, PullResponse, PulledItem, PushResponse};
-use pos_core::{Customer, HlcClock, KeyKind, Sale};
+use pos_core::wire::{Change, ChangeBody, ChangeOutcome, ChangeResult, PullResponse, PulledItem, PushResponse};
+use pos_core::{Customer, ErrorCode, HlcClock, KeyKind, Sale, ValidationErrors};
 use serde::{Deserialize, Serialize};
 use sqlx::Row;
 use std::collections::{BTreeMap, HashMap, HashSet};
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use uuid::Uuid;
@@ -88,6 +90,32 @@ pub(super) fn is_retryable(e: &DbError) -> bool {
         DbError::Native(e) => super::native::is_retryable(e),
         _ => false,
     }
+}
+
+/// Whether storage refused a write for the data it was given (PostgreSQL's data exceptions and
+/// integrity violations, SQLite's constraint, size and type errors) rather than for a race or
+/// an outage: writing the same rows again fails the same way, so the change that carries them
+/// must be answered instead of failing its whole batch on every retry.
+pub(super) fn is_unstorable(e: &DbError) -> bool {
+    if is_retryable(e) {
+        return false;
+    }
+    match e {
+        DbError::Sql(sqlx::Error::Database(db)) => match db.code() {
+            // A PostgreSQL SQLSTATE: class 22 (data exception), 23 (integrity constraint).
+            Some(code) if code.len() == 5 => code.starts_with("22") || code.starts_with("23"),
+            // SQLite through sqlx: an extended result code, whose low byte is the primary one.
+            Some(code) => code.parse::<i32>().is_ok_and(|c| is_unstorable_sqlite_code(c & 0xff)),
+            None => false,
+        },
+        DbError::Native(rusqlite::Error::SqliteFailure(f, _)) => is_unstorable_sqlite_code(f.extended_code & 0xff),
+        _ => false,
+    }
+}
+
+/// SQLITE_TOOBIG, SQLITE_CONSTRAINT, SQLITE_MISMATCH.
+fn is_unstorable_sqlite_code(primary: i32) -> bool {
+    matches!(primary, 18..=20)
 }
 
 /// Locks the organisation's sequence row: locking it first serialises writers of one
@@ -222,6 +250,20 @@ async fn push_in(
     Ok((PushResponse { results: plan.results }, sequence, timings))
 }
 
+/// Records `change` as rejected for storage's sake, inside `tx`, and returns its answer: the one
+/// already recorded, if another attempt got there first.
+async fn record_unstorable(tx: &mut impl WriteTx, org: Uuid, actor: Actor, change: &Change) -> DbResult<ChangeOutcome> {
+    lock_organization(tx, org).await?;
+    let snapshot = load_snapshot(tx, org, std::slice::from_ref(change)).await?;
+    if let Some(answered) = snapshot.applied.get(&change.change_id) {
+        return Ok(answered.clone());
+    }
+    let outcome = ChangeOutcome::Rejected { errors: ValidationErrors::one("change", ErrorCode::Unstorable) };
+    let plan = Plan { applied: vec![(change.change_id, outcome.clone())], ..Plan::default() };
+    write_plan(tx, org, &actor.label(), &plan).await?;
+    Ok(outcome)
+}
+
 /// Writes `plan` and returns the organisation's sequence before and after it.
 async fn write_plan(tx: &mut impl WriteTx, org: Uuid, actor: &str, plan: &Plan) -> DbResult<SequenceSpan> {
     let rows = (plan.customers.len() + plan.preferences.len() + plan.sales.len()) as i64;
@@ -353,16 +395,92 @@ impl Db {
         clock: &Arc<Mutex<HlcClock>>,
         mode: WriteMode,
     ) -> DbResult<PushResponse> {
-        let changes: Arc<[Change]> = changes.into();
+        self.write_isolating(org, actor, changes.into(), clock, mode).await
+    }
+
+    /// Writes `changes` in one transaction; when storage refuses them for their data
+    /// ([`is_unstorable`]), writes each half in its own transaction, recursively, down to the
+    /// change storage cannot hold, which is answered `Rejected` (`change`: `unstorable`) and
+    /// recorded like any answer, so a replay gets it again. The rest of the batch applies, in
+    /// order. One bad change never turns a push into an error a terminal would retry forever.
+    fn write_isolating<'a>(
+        &'a self,
+        org: Uuid,
+        actor: Actor,
+        changes: Arc<[Change]>,
+        clock: &'a Arc<Mutex<HlcClock>>,
+        mode: WriteMode,
+    ) -> Pin<Box<dyn Future<Output = DbResult<PushResponse>> + Send + 'a>> {
+        Box::pin(async move {
+            let refused = match self.write_retrying(org, actor, &changes, clock, mode).await {
+                Err(e) if is_unstorable(&e) => e,
+                other => return other,
+            };
+            if let [change] = &changes[..] {
+                // The reason stays in the log: the terminal learns only that it was refused.
+                tracing::error!(%org, change_id = %change.change_id, error = %refused, "storage refused a change");
+                return self.reject_unstorable(org, actor, change).await;
+            }
+            tracing::warn!(%org, changes = changes.len(), error = %refused, "storage refused a batch; splitting it");
+            let (first, second) = changes.split_at(changes.len() / 2);
+            let mut answer = self.write_isolating(org, actor, first.into(), clock, mode).await?;
+            answer.results.extend(self.write_isolating(org, actor, second.into(), clock, mode).await?.results);
+            Ok(answer)
+        })
+    }
+
+    /// Writes `changes` in one transaction, again from scratch while it loses races.
+    async fn write_retrying(
+        &self,
+        org: Uuid,
+        actor: Actor,
+        changes: &Arc<[Change]>,
+        clock: &Arc<Mutex<HlcClock>>,
+        mode: WriteMode,
+    ) -> DbResult<PushResponse> {
         let mut attempt = 0;
         loop {
             attempt += 1;
-            match self.try_push(org, actor, &changes, clock, mode).await {
+            match self.try_push(org, actor, changes, clock, mode).await {
                 Err(e) if attempt < MAX_ATTEMPTS && is_retryable(&e) => {
                     tracing::debug!(attempt, error = %e, "push lost a race, retrying");
                     tokio::time::sleep(std::time::Duration::from_millis(5 * attempt as u64)).await;
                 }
                 other => return other,
+            }
+        }
+    }
+
+    /// Answers `change` rejected as unstorable and records that answer (unless an earlier
+    /// attempt already answered it, which stands).
+    async fn reject_unstorable(&self, org: Uuid, actor: Actor, change: &Change) -> DbResult<PushResponse> {
+        let change = change.clone();
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let recorded = match &self.writer {
+                PushWriter::Sqlite(writer) => {
+                    let change = change.clone();
+                    writer.write(async move |tx| record_unstorable(tx, org, actor, &change).await).await
+                }
+                PushWriter::Postgres(pool) => {
+                    async {
+                        let mut tx = PgTx::begin(pool).await?;
+                        let outcome = record_unstorable(&mut tx, org, actor, &change).await?;
+                        tx.commit().await?;
+                        Ok(outcome)
+                    }
+                    .await
+                }
+            };
+            match recorded {
+                Err(e) if attempt < MAX_ATTEMPTS && is_retryable(&e) => {
+                    tokio::time::sleep(std::time::Duration::from_millis(5 * attempt as u64)).await;
+                }
+                other => {
+                    let outcome = other?;
+                    return Ok(PushResponse { results: vec![ChangeResult { change_id: change.change_id, outcome }] });
+                }
             }
         }
     }
