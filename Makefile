@@ -4,11 +4,13 @@
 #   make test   – formatting, clippy and every test in the workspace, the desktop app's
 #                 end-to-end tests in a real window included
 #   make bench  – the lookup, merge and desktop benchmarks
+#   make soak   – the long runs: the process-level fault test at a bigger scale
+#                 (FAULTS_SCALE, default 4; FAULTS_SEED repeats a run's data and choices)
 #   make deb    – the desktop app as a Debian package
 
 CARGO ?= cargo
 
-.PHONY: run test bench setup check lint fmt ui deb
+.PHONY: run test bench soak setup check lint fmt ui deb
 
 setup:
 	@scripts/setup.sh
@@ -34,6 +36,12 @@ fmt:
 bench: setup
 	$(CARGO) bench -p pos-store --bench lookup
 	$(CARGO) bench -p sync-server --bench merge
+
+# Long runs. The fault test (tests/faults.rs) at FAULTS_SCALE: per unit of scale 30 terminals,
+# 40 captures each, 10,000 in the offline week and 40 s of faults.
+FAULTS_SCALE ?= 4
+soak: setup
+	FAULTS_SCALE=$(FAULTS_SCALE) $(CARGO) test -p pos-e2e --test faults --locked -- --nocapture
 
 # The desktop app as a .deb (release build with the UI embedded) under target/release/bundle/deb/.
 # The Tauri CLI is fetched at its pinned version when needed (npm's lock file cannot hold its

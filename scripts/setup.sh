@@ -9,6 +9,7 @@
 #     display (Xvfb), WebKitWebDriver, tauri-driver and ImageMagick (screenshots)
 #   - libdbus (the device credential goes to the OS keyring over D-Bus), and for the keyring's
 #     test a session bus (dbus-daemon) and a real Secret Service (gnome-keyring)
+#   - faketime (libfaketime): the process-level fault test runs one terminal with its clock days off
 #   - the front end's npm packages (exact versions from ui/package-lock.json)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -47,6 +48,13 @@ if [ ! -x "$cargo_bin/tauri-driver" ]; then
 fi
 if [ ! -d ui/node_modules ] || [ ui/package-lock.json -nt ui/node_modules/.package-lock.json ]; then
     (cd ui && npm ci --no-audit --no-fund --loglevel=error)
+fi
+
+# --- Fault test -------------------------------------------------------------------------------
+# tests/faults.rs runs one terminal with its clock days off under libfaketime.
+if pkg_missing faketime; then
+    echo "setup: installing faketime" >&2
+    apt_install faketime
 fi
 
 # --- PostgreSQL -------------------------------------------------------------------------------
