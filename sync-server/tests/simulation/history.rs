@@ -209,7 +209,7 @@ impl History {
             return;
         }
         let item = &items[self.rng.below(items.len())];
-        let manager = Actor::User(Uuid::from_u128(0x3a7a_9e2));
+        let manager = Actor::User(Uuid::from_u128(0x03a7_a9e2));
         if self.rng.percent(70) {
             let (survivor, loser) = if self.rng.percent(50) {
                 (item.customer_a, item.customer_b)

@@ -6,6 +6,7 @@ use pos_core::CustomerInput;
 
 const FIRST: [&str; 8] = ["José", "María", "Ana", "Luis", "Andrés", "Carmen", "Jesús", "Inés"];
 const SURNAME: [&str; 8] = ["Pérez", "Rodríguez", "González", "Hernández", "Martínez", "Gómez", "Díaz", "Peña"];
+const PREFIXES: [&str; 5] = ["412", "414", "416", "424", "426"];
 pub const CITIES: [&str; 5] = ["Caracas", "Valencia", "Maracay", "Mérida", "Barquisimeto"];
 
 #[derive(Debug, Clone)]
@@ -30,7 +31,7 @@ pub fn people(rng: &mut Rng, n: usize) -> Vec<Person> {
                 first,
                 surname,
                 phone: 1_000_000 + (i as u32) * 7_919 + rng.below(7_000) as u32,
-                prefix: *rng.pick(&["412", "414", "416", "424", "426"]),
+                prefix: PREFIXES[rng.below(PREFIXES.len())],
                 cedula: 4_000_000 + (i as u32) * 104_729 + rng.below(100_000) as u32,
                 passport: 100_000 + (i as u32) * 811 + rng.below(800) as u32,
                 email: format!("{}.{}{i}@correo.com", ascii(first), ascii(surname)),
