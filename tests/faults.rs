@@ -788,12 +788,22 @@ fn customer_fields(c: &pos_core::Customer) -> BTreeMap<String, Value> {
 /// keeps times to the millisecond (migrations/terminal), the server's JSON to the nanosecond.
 fn millis(s: &str) -> String {
     let b = s.as_bytes();
-    let stamp = b.len() >= 20 && b[4] == b'-' && b[10] == b'T' && b[19] == b'.' && s.ends_with('Z');
+    let stamp = b.len() >= 20 && b[4] == b'-' && b[10] == b'T' && b[13] == b':' && s.ends_with('Z');
     if !stamp {
         return s.to_owned();
     }
-    let frac: String = s[20..s.len() - 1].chars().chain("000".chars()).take(3).collect();
+    // A whole second is written without a fraction (`…:59Z`).
+    let frac = if b[19] == b'.' { &s[20..s.len() - 1] } else { "" };
+    let frac: String = frac.chars().chain("000".chars()).take(3).collect();
     format!("{}.{frac}Z", &s[..19])
+}
+
+#[test]
+fn timestamps_compare_to_the_millisecond() {
+    assert_eq!(millis("2026-12-08T01:35:59Z"), "2026-12-08T01:35:59.000Z");
+    assert_eq!(millis("2026-12-08T01:35:59.5Z"), "2026-12-08T01:35:59.500Z");
+    assert_eq!(millis("2026-12-08T00:49:58.713224810Z"), "2026-12-08T00:49:58.713Z");
+    assert_eq!(millis("Caracas"), "Caracas");
 }
 
 /// A sale as compared: its JSON, times to the millisecond.
