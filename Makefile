@@ -4,8 +4,9 @@
 #   make test   – formatting, clippy and every test in the workspace, the desktop app's
 #                 end-to-end tests in a real window included
 #   make bench  – the lookup, merge and desktop benchmarks
-#   make soak   – the long runs: the process-level fault test at a bigger scale
-#                 (FAULTS_SCALE, default 4; FAULTS_SEED repeats a run's data and choices)
+#   make soak   – the long runs: the sync simulation for SOAK_SECONDS (default 600) per test,
+#                 then the process-level fault test at a bigger scale (FAULTS_SCALE, default 4;
+#                 FAULTS_SEED repeats a run's data and choices, SIM_SEED one simulated history)
 #   make deb    – the desktop app as a Debian package
 
 CARGO ?= cargo
@@ -37,10 +38,13 @@ bench: setup
 	$(CARGO) bench -p pos-store --bench lookup
 	$(CARGO) bench -p sync-server --bench merge
 
-# Long runs. The fault test (tests/faults.rs) at FAULTS_SCALE: per unit of scale 30 terminals,
-# 40 captures each, 10,000 in the offline week and 40 s of faults.
+# Long runs. The simulation (sync-server/tests/simulation) runs new seeded histories for
+# SOAK_SECONDS in each of its two tests; the fault test (tests/faults) at FAULTS_SCALE: per unit
+# of scale 30 terminals, 40 captures each, 10,000 in the offline week and 40 s of faults.
+SOAK_SECONDS ?= 600
 FAULTS_SCALE ?= 4
 soak: setup
+	SIM_SECONDS=$(SOAK_SECONDS) $(CARGO) test -p sync-server --test simulation --locked -- --nocapture
 	FAULTS_SCALE=$(FAULTS_SCALE) $(CARGO) test -p pos-e2e --test faults --locked -- --nocapture
 
 # The desktop app as a .deb (release build with the UI embedded) under target/release/bundle/deb/.
