@@ -22,7 +22,7 @@ use std::time::Duration;
 /// holds for every later page fault). A push allocates and frees tens of megabytes; where the
 /// kernel backs memory with huge pages whenever it can (Debian's default), each first touch of
 /// freshly mapped memory zeroed 2 MiB at a time, about a fifth of the merge planner's time
-/// (100,000 changes, 4 interleaved pairs: see ARCHITECTURE.md). Failing to is harmless: it is
+/// (see docs/performance.md). Failing to is harmless: it is
 /// only slower.
 pub fn without_transparent_huge_pages() {
     #[cfg(target_os = "linux")]

@@ -25,7 +25,7 @@ use uuid::Uuid;
 /// checkpointing every 16,384 pages of WAL (256 MiB at 16 KiB) copies a page hit by many pushes
 /// back once, not once per push, and syncs the database file a quarter as often; the statement
 /// journal of a multi-row INSERT (only ever needed to undo that statement) stays in memory.
-/// See ARCHITECTURE.md's performance notes for the figures.
+/// docs/performance.md has the figures.
 pub(super) const SQLITE_PRAGMAS: &str = "PRAGMA page_size = 16384; PRAGMA journal_mode = WAL; \
      PRAGMA synchronous = FULL; PRAGMA busy_timeout = 10000; PRAGMA foreign_keys = ON; \
      PRAGMA cache_size = -65536; PRAGMA wal_autocheckpoint = 16384; PRAGMA temp_store = MEMORY;";
