@@ -1,24 +1,17 @@
-//! A small seeded generator (SplitMix64): every choice of a history comes from its seed.
+//! A history's seeded choices: pos-demo's generator (SplitMix64), with the helpers a history
+//! uses.
 
 #[derive(Debug, Clone)]
-pub struct Rng(u64);
+pub struct Rng(pos_demo::Rng);
 
 impl Rng {
     pub fn new(seed: u64) -> Self {
-        Rng(seed)
-    }
-
-    pub fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
+        Rng(pos_demo::Rng::new(seed))
     }
 
     /// A number in `0..n` (`n` > 0).
     pub fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
+        self.0.below(n as u64) as usize
     }
 
     /// A number in `lo..=hi`.
@@ -32,11 +25,11 @@ impl Rng {
     }
 
     pub fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
-        &items[self.below(items.len())]
+        self.0.pick(items)
     }
 
     /// A generator of its own, for a part of the history whose draws must not shift the rest.
     pub fn fork(&mut self) -> Rng {
-        Rng(self.next())
+        Rng::new(self.0.next_u64())
     }
 }
