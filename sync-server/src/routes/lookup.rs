@@ -1,9 +1,10 @@
 //! Seed 2's search and sales integration: search, lookup by cédula, quick lookup, validation,
 //! find-or-create, purchase history and sales summary.
 
-use super::customers::{page_of, ListParams, DEFAULT_PAGE_SIZE};
 use super::extract::{body_error, ApiJson, ApiQuery, Caller, PathId};
-use super::openapi::{CustomerInputDoc, SaleDoc};
+use super::paging::{page_of, ListParams, DEFAULT_PAGE_SIZE};
+use super::paths::both;
+use super::schemas::{CustomerInputDoc, SaleDoc};
 use super::views::{
     CurrencyTotal, CustomerView, FindOrCreateResult, LookupHit, LookupHits, Page, PossibleDuplicate, SalesSummary,
     ValidationResult,
@@ -12,7 +13,8 @@ use crate::error::{field_error_map, AppError};
 use crate::AppState;
 use axum::extract::{OriginalUri, State};
 use axum::http::StatusCode;
-use axum::Json;
+use axum::routing::{get, post};
+use axum::{Json, Router};
 use chrono::Utc;
 use pos_core::keys::normalize_identification;
 use pos_core::validate::validate_customer;
@@ -24,6 +26,18 @@ use serde_json::{Map, Value};
 use std::collections::BTreeMap;
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
+
+/// Seed 2's search and sales routes under `prefix`.
+pub fn routes(prefix: &str) -> Router<AppState> {
+    let mut r = Router::new();
+    r = both(r, &format!("{prefix}/search/"), post(search));
+    r = both(r, &format!("{prefix}/lookup/"), post(lookup));
+    r = both(r, &format!("{prefix}/quick-lookup/"), get(quick_lookup));
+    r = both(r, &format!("{prefix}/validate/"), post(validate));
+    r = both(r, &format!("{prefix}/find-or-create/"), post(find_or_create));
+    r = both(r, &format!("{prefix}/{{id}}/purchase-history/"), get(purchase_history));
+    both(r, &format!("{prefix}/{{id}}/sales-summary/"), get(sales_summary))
+}
 
 /// Search customers
 ///
@@ -158,7 +172,7 @@ pub(super) async fn validate(
 /// `customer_email`, `customer_identification`, `customer_passport`). The dedupe rule: phone →
 /// email → passport → cédula; a hit merges the data into that customer (blanks filled) and
 /// reactivates it; keys of other customers open review items.
-#[utoipa::path(post, path = "/api/v1/customers/find-or-create/", tag = "sales", request_body = super::openapi::SalesCustomerDataDoc,
+#[utoipa::path(post, path = "/api/v1/customers/find-or-create/", tag = "sales", request_body = super::schemas::SalesCustomerDataDoc,
     responses((status = 200, description = "Found", body = FindOrCreateResult),
         (status = 201, description = "Created", body = FindOrCreateResult)))]
 pub(super) async fn find_or_create(

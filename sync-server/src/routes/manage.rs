@@ -1,9 +1,9 @@
 //! Seed 1's manual add and auto-collection, and the back office's bulk (de)activation, stats,
 //! review items and explicit merge — all under the same prefixes as the customer routes.
 
-use super::customers::both;
 use super::extract::{ApiJson, ApiQuery, Caller, PathId};
-use super::openapi::CustomerInputDoc;
+use super::paths::both;
+use super::schemas::CustomerInputDoc;
 use super::views::{
     AutoCollection, AutoCollectionRun, CustomerView, Dismissed, ManualAddResult, MergeView, ReviewItemView, ReviewItems,
 };

@@ -8,6 +8,9 @@ mod lookup;
 mod manage;
 pub mod openapi;
 mod ops;
+mod paging;
+mod paths;
+pub mod schemas;
 mod sync;
 pub mod views;
 
@@ -17,15 +20,14 @@ pub use sync::MAX_PUSH;
 use crate::AppState;
 use axum::Router;
 
-/// Seed 2's prefix and seed 1's, which serve the same customer API.
-pub const CUSTOMER_PREFIXES: [&str; 2] = ["/api/v1/customers", "/customers"];
+pub use paths::CUSTOMER_PREFIXES;
 
 /// Every route of the server.
 pub fn all() -> Router<AppState> {
     let mut router =
         Router::new().merge(auth::routes()).merge(sync::routes()).merge(ops::routes()).merge(openapi::routes());
     for prefix in CUSTOMER_PREFIXES {
-        router = router.merge(customers::routes(prefix)).merge(manage::routes(prefix));
+        router = router.merge(customers::routes(prefix)).merge(lookup::routes(prefix)).merge(manage::routes(prefix));
     }
     router
 }
