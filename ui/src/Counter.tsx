@@ -5,7 +5,7 @@ import type { RefObject } from "preact";
 import { api, fieldErrors, type AppError, type Hit, type Lang, type PaymentMethod, type TypedLine } from "./api";
 import * as fmt from "./format";
 import { money, type T } from "./i18n";
-import type { Attached } from "./main";
+import type { Attached } from "./attached";
 
 /** Keystroke → results-painted latencies (ms), read by the benchmark over WebDriver. */
 const metrics: { keystrokes: number[] } = { keystrokes: [] };

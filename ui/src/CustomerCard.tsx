@@ -3,7 +3,7 @@ import { useEffect, useState } from "preact/hooks";
 import { api, type CustomerCard, type Lang } from "./api";
 import * as fmt from "./format";
 import { date, dateTime, money, type T } from "./i18n";
-import type { Attached } from "./main";
+import type { Attached } from "./attached";
 
 interface Props {
   t: T;

@@ -3,7 +3,7 @@
 import { useEffect, useRef, useState } from "preact/hooks";
 import { api, fieldErrors, type AppError, type Customer, type CustomerInput, type Lang } from "./api";
 import type { T } from "./i18n";
-import type { Attached } from "./main";
+import type { Attached } from "./attached";
 
 export type FormMode = { kind: "new"; prefill: string } | { kind: "edit"; id: string } | { kind: "fix"; id: string; changeId: string };
 
