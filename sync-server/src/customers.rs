@@ -72,7 +72,7 @@ impl Customers<'_> {
     /// The content fields of validated input, all stamped `clock`.
     fn content_fields(valid: &ValidCustomer, clock: Hlc) -> FieldMap {
         let clocks: BTreeMap<String, Hlc> = CONTENT_FIELDS.iter().map(|f| ((*f).to_owned(), clock)).collect();
-        record_fields(valid, &CONTENT_FIELDS, &clocks)
+        record_fields(valid, CONTENT_FIELDS, &clocks)
     }
 
     fn change(&self, body: ChangeBody) -> Change {

@@ -131,8 +131,8 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
         Command::Admin(Admin::SeedDemo { org, count, seed }) => {
             let device = Uuid::now_v7();
             let mut loaded = 0;
-            for lo in (0..count).step_by(sync_server::routes::MAX_PUSH) {
-                let changes: Vec<_> = (lo..(lo + sync_server::routes::MAX_PUSH as u64).min(count))
+            for lo in (0..count).step_by(pos_core::wire::MAX_PUSH_CHANGES) {
+                let changes: Vec<_> = (lo..(lo + pos_core::wire::MAX_PUSH_CHANGES as u64).min(count))
                     .map(|i| {
                         let mut c = pos_demo::customer(seed, i);
                         c.organization_id = org;

@@ -83,7 +83,8 @@ pub struct Customer {
     pub clocks: BTreeMap<String, Hlc>,
 }
 
-/// The fields that sync merges field by field (last writer wins under the HLC).
+/// The fields that sync merges field by field (last writer wins under the HLC): the content a
+/// person or another system supplies ([`CONTENT_FIELDS`]), then the activity state.
 pub const MERGED_FIELDS: [&str; 15] = [
     "branch_id",
     "first_name",
@@ -103,21 +104,7 @@ pub const MERGED_FIELDS: [&str; 15] = [
 ];
 
 /// The merged fields a person or another system supplies: all but the activity state.
-pub const CONTENT_FIELDS: [&str; 13] = [
-    "branch_id",
-    "first_name",
-    "surname",
-    "phone",
-    "email",
-    "identification",
-    "passport_number",
-    "date_of_birth",
-    "address",
-    "city",
-    "notes",
-    "source",
-    "service_type",
-];
+pub const CONTENT_FIELDS: &[&str] = MERGED_FIELDS.split_at(13).0;
 
 impl Customer {
     /// An active customer with no data yet, created `at`; the caller sets its fields.
@@ -334,6 +321,13 @@ pub fn split_full_name(full: &str) -> (String, String) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn content_fields_are_the_merged_fields_but_the_activity_state() {
+        let activity = ["is_active", "last_activity"];
+        let expected: Vec<&str> = MERGED_FIELDS.iter().copied().filter(|f| !activity.contains(f)).collect();
+        assert_eq!(CONTENT_FIELDS, expected.as_slice());
+    }
 
     #[test]
     fn a_stored_customer_reads_back_as_its_own_valid_input() {

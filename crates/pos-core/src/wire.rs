@@ -11,6 +11,14 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use uuid::Uuid;
 
+/// Changes one push carries, at most: the server refuses a larger push and the terminal never
+/// sends one. A push is one transaction on the server, and each commit syncs every index page it
+/// touched, so large pushes merge several times faster than small ones.
+pub const MAX_PUSH_CHANGES: usize = 5_000;
+
+/// Rows one pull page holds, at most: the server answers no more, whatever `limit` asks.
+pub const MAX_PULL_PAGE: i64 = 5_000;
+
 /// What a change is about and its content.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "entity", rename_all = "snake_case")]

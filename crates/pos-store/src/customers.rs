@@ -81,7 +81,7 @@ fn duplicates_of(hits: &KeyHits) -> Vec<DuplicateKey> {
 /// The content fields of validated input, all stamped with `hlc`.
 fn content_fields(valid: &ValidCustomer, hlc: Hlc) -> FieldMap {
     let clocks = CONTENT_FIELDS.iter().map(|f| (f.to_string(), hlc)).collect();
-    record_fields(valid, &CONTENT_FIELDS, &clocks)
+    record_fields(valid, CONTENT_FIELDS, &clocks)
 }
 
 /// Fields of `next` whose value differs from `current`.

@@ -15,7 +15,7 @@ mod back_office;
 pub use back_office::{Me, Merged, ReviewCustomer, ReviewItem, UserClient};
 
 use chrono::Utc;
-use pos_core::wire::{Change, PullResponse, PushRequest, PushResponse};
+use pos_core::wire::{Change, PullResponse, PushRequest, PushResponse, MAX_PULL_PAGE, MAX_PUSH_CHANGES};
 use pos_store::{Store, StoreError};
 use serde::{Deserialize, Serialize};
 use std::future::Future;
@@ -23,16 +23,14 @@ use std::sync::{Mutex, MutexGuard};
 use std::time::Duration;
 use uuid::Uuid;
 
-/// Changes per push request, at most (the server's `MAX_PUSH`). A push is one transaction on
-/// the server; with `synchronous=FULL` each commit writes and syncs every index page it touched,
-/// so 5,000 changes per commit merge several times faster than 500.
-pub const PUSH_BATCH: u32 = 5_000;
+/// Changes per push request, at most: the protocol's [`MAX_PUSH_CHANGES`].
+pub const PUSH_BATCH: u32 = MAX_PUSH_CHANGES as u32;
 /// Serialised changes per push request, at most: well under the server's 8 MiB body limit, so a
 /// batch is never refused for its size. A new customer's change is about 1.4 KiB of JSON, so a
 /// push of new customers carries about 4,400 of them.
 pub const PUSH_BYTES: usize = 6 * 1024 * 1024;
-/// Rows per pull page.
-pub const PULL_PAGE: i64 = 5_000;
+/// Rows per pull page: the protocol's [`MAX_PULL_PAGE`].
+pub const PULL_PAGE: i64 = MAX_PULL_PAGE;
 
 #[derive(Debug, thiserror::Error)]
 pub enum SyncError {

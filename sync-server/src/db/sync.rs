@@ -568,7 +568,7 @@ impl Db {
     /// Up to `limit` changed rows after `cursor`, oldest first. The three tables are read in one
     /// snapshot, so the page never holds a later change without the earlier ones.
     pub async fn pull(&self, org: Uuid, cursor: i64, limit: i64) -> DbResult<PullResponse> {
-        let limit = limit.clamp(1, 5_000);
+        let limit = limit.clamp(1, pos_core::wire::MAX_PULL_PAGE);
         let mut tx = self.pool.begin().await?;
         if self.backend() == Backend::Postgres {
             sqlx::raw_sql("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY").execute(&mut *tx).await?;

@@ -15,7 +15,6 @@ mod sync;
 pub mod views;
 
 pub use auth::{create_user, issue_registration_code, Registration, TokenPair};
-pub use sync::MAX_PUSH;
 
 use crate::AppState;
 use axum::Router;

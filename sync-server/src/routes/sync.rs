@@ -8,12 +8,8 @@ use crate::AppState;
 use axum::extract::State;
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use pos_core::wire::{PullResponse, PushRequest, PushResponse};
+use pos_core::wire::{PullResponse, PushRequest, PushResponse, MAX_PUSH_CHANGES};
 use serde::Deserialize;
-
-/// Largest push batch accepted (the client sends at most this many, and fewer when they would
-/// not fit well under the body limit).
-pub const MAX_PUSH: usize = 5_000;
 
 pub fn routes() -> Router<AppState> {
     Router::new().route("/api/v1/sync/push", post(push)).route("/api/v1/sync/pull", get(pull))
@@ -31,8 +27,8 @@ pub(super) async fn push(
     device: DeviceAuth,
     ApiJson(req): ApiJson<PushRequest>,
 ) -> Result<Json<PushResponse>, AppError> {
-    if req.changes.len() > MAX_PUSH {
-        return Err(AppError::BadRequest(format!("at most {MAX_PUSH} changes per push")));
+    if req.changes.len() > MAX_PUSH_CHANGES {
+        return Err(AppError::BadRequest(format!("at most {MAX_PUSH_CHANGES} changes per push")));
     }
     let answer = state.db.push(device.organization_id, device.id, req.changes, &state.clock).await?;
     METRICS.record_push(&answer);
