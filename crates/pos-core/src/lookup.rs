@@ -36,6 +36,15 @@ pub enum Ordering {
     LastActivityDesc,
 }
 
+/// The cédulas a typed identification could be: its normal form, and for a bare number (no
+/// letter typed) the E cédula too, since a foreign resident's is as likely as the V one
+/// normalisation reads. The error is the identification's own.
+pub fn identification_candidates(q: &str) -> Result<Vec<String>, crate::ErrorCode> {
+    let id = normalize_identification(q)?;
+    let foreign = q.trim().starts_with(|c: char| c.is_ascii_digit()).then(|| id.replacen("V-", "E-", 1));
+    Ok(std::iter::once(id).chain(foreign).collect())
+}
+
 /// The exact keys a typed text could be, in the order a lookup should try them.
 pub fn exact_candidates(q: &str) -> Vec<(KeyKind, String)> {
     let mut out = Vec::new();
@@ -48,12 +57,8 @@ pub fn exact_candidates(q: &str) -> Vec<(KeyKind, String)> {
     if !q.chars().any(char::is_alphabetic) {
         out.extend(normalize_phone(q).ok().map(|p| (KeyKind::Phone, p)));
     }
-    if let Ok(id) = normalize_identification(q) {
-        // A bare number is read as a V cédula; a foreign resident's E cédula is as likely.
-        if q.trim().starts_with(|c: char| c.is_ascii_digit()) {
-            out.push((KeyKind::Identification, id.replacen("V-", "E-", 1)));
-        }
-        out.push((KeyKind::Identification, id));
+    if let Ok(ids) = identification_candidates(q) {
+        out.extend(ids.into_iter().map(|id| (KeyKind::Identification, id)));
     }
     out.extend(normalize_passport(q).ok().map(|p| (KeyKind::Passport, p)));
     out

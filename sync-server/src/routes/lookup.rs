@@ -16,7 +16,7 @@ use axum::http::StatusCode;
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use chrono::Utc;
-use pos_core::keys::normalize_identification;
+use pos_core::lookup::identification_candidates;
 use pos_core::validate::validate_customer;
 use pos_core::{
     Action, Customer, CustomerInput, ErrorCode, KeyKind, MatchKeys, Sale, SalesCustomerData, ValidationErrors,
@@ -82,13 +82,8 @@ pub(super) async fn lookup(
     ApiJson(req): ApiJson<LookupRequest>,
 ) -> Result<Json<CustomerView>, AppError> {
     caller.require(Action::LookUp)?;
-    let key = normalize_identification(&req.identification)
+    let candidates = identification_candidates(&req.identification)
         .map_err(|code| AppError::Invalid(ValidationErrors::one("identification", code)))?;
-    let mut candidates = vec![key.clone()];
-    if req.identification.trim().starts_with(|c: char| c.is_ascii_digit()) {
-        // A bare number may be a foreign resident's E cédula.
-        candidates.push(key.replacen("V-", "E-", 1));
-    }
     for identification in candidates {
         let keys = MatchKeys { identification: Some(identification), ..Default::default() };
         if let Some(id) = state.db.key_hits(caller.org, &keys, None).await?.identification {
