@@ -4,7 +4,7 @@
 //! commands.
 
 pub mod auth;
-pub mod customers;
+pub mod customer_writes;
 pub mod db;
 pub mod error;
 pub mod metrics;

@@ -5,7 +5,7 @@
 //! indexes and the per-organisation sequence row lock.
 
 mod accounts;
-mod customers;
+mod customer_reads;
 mod native;
 mod postgres;
 mod review;
@@ -14,7 +14,7 @@ mod sync;
 mod write_tx;
 
 pub use accounts::{DeviceRecord, RefreshUse, UserRecord};
-pub use customers::{CustomerFilter, CustomerStats, MatchedBy, Ordering, MAX_PAGE_SIZE};
+pub use customer_reads::{CustomerFilter, CustomerStats, MatchedBy, Ordering, MAX_PAGE_SIZE};
 pub use review::{MergeResult, ReviewStatus};
 pub use sync::{Actor, ReviewItem, WriteMode};
 

@@ -3,7 +3,7 @@
 //! and the caller with its role.
 
 use crate::auth::{Principal, Role};
-use crate::customers::Customers;
+use crate::customer_writes::Customers;
 use crate::db::Actor;
 use crate::error::AppError;
 use crate::AppState;

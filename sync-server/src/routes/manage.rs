@@ -7,7 +7,7 @@ use super::schemas::CustomerInputDoc;
 use super::views::{
     AutoCollection, AutoCollectionRun, CustomerView, Dismissed, ManualAddResult, MergeView, ReviewItemView, ReviewItems,
 };
-use crate::customers::BulkResult;
+use crate::customer_writes::BulkResult;
 use crate::db::{CustomerStats, ReviewStatus};
 use crate::error::AppError;
 use crate::metrics::METRICS;
