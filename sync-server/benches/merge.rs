@@ -179,7 +179,7 @@ async fn plain_run(db: &Db, rows: &[pos_core::Customer], batch: usize) -> f64 {
 /// every page of organisation `org` (each applied with its cursor, the next page fetched while
 /// one is applied), indexes built at the end. Returns (customers on the terminal, seconds).
 async fn bootstrap(state: &AppState, base: &str, org: Uuid) -> (u64, f64) {
-    let code = sync_server::routes::issue_registration_code(state, org, None, 1).await.unwrap();
+    let code = sync_server::accounts::issue_registration_code(state, org, None, 1).await.unwrap();
     let dir = tempfile::tempdir().unwrap();
     let mut store = pos_store::Store::open(dir.path().join("terminal.db")).unwrap();
     let registration = pos_sync::register(base, &code, "bench", store.identity().device_id).await.unwrap();

@@ -3,6 +3,7 @@
 //! merged state. `app(state)` is the whole HTTP surface; `main.rs` serves it and runs the admin
 //! commands.
 
+pub mod accounts;
 pub mod auth;
 pub mod customer_writes;
 pub mod db;

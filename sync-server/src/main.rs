@@ -6,9 +6,9 @@ use clap::{Parser, Subcommand};
 use serde_json::json;
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use sync_server::accounts::{create_user, issue_registration_code};
 use sync_server::auth::Role;
 use sync_server::db::Db;
-use sync_server::routes::{create_user, issue_registration_code};
 use sync_server::{app, AppState};
 use uuid::Uuid;
 

@@ -7,8 +7,8 @@ mod common;
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use serde_json::{json, Value};
+use sync_server::accounts::{create_user, issue_registration_code};
 use sync_server::auth::Role;
-use sync_server::routes::{create_user, issue_registration_code};
 use tower::ServiceExt;
 use uuid::Uuid;
 

@@ -50,7 +50,7 @@ async fn section_5_json_examples_keep_their_shape() {
     for b in common::backends().await {
         let c = Client::new(&b.state, b.org).await;
         let username = format!("user-{}", Uuid::now_v7());
-        sync_server::routes::create_user(&b.state, b.org, &username, "pass-word", Role::Manager).await.unwrap();
+        sync_server::accounts::create_user(&b.state, b.org, &username, "pass-word", Role::Manager).await.unwrap();
         let (status, pair) =
             c.post(&client::As::Nobody, "/api/token/", json!({"username": username, "password": "pass-word"})).await;
         assert_eq!((status, keys(&pair)), (StatusCode::OK, vec!["access".to_owned(), "refresh".to_owned()]));

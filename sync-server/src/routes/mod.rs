@@ -14,7 +14,7 @@ pub mod schemas;
 mod sync;
 pub mod views;
 
-pub use auth::{create_user, issue_registration_code, Registration, TokenPair};
+pub use auth::TokenPair;
 
 use crate::AppState;
 use axum::Router;

@@ -81,7 +81,7 @@ impl Client {
 
     /// Registers a terminal of the test organisation; its `Device …` authorisation and id.
     pub async fn terminal(&self) -> (As, Uuid) {
-        let code = sync_server::routes::issue_registration_code(&self.state, self.org, None, 1).await.unwrap();
+        let code = sync_server::accounts::issue_registration_code(&self.state, self.org, None, 1).await.unwrap();
         let (status, reg) =
             self.post(&As::Nobody, "/api/v1/devices/register", json!({"code": code, "name": "Caja"})).await;
         assert_eq!(status, StatusCode::OK, "{reg}");
