@@ -452,6 +452,7 @@ impl<'a> Planner<'a> {
         let id = match &change.body {
             ChangeBody::Customer { id, .. } => *id,
             ChangeBody::Preferences { customer_id, .. } => {
+                self.prefs_touched.insert(*customer_id);
                 if let Some(target) = self.resolve(*customer_id) {
                     self.prefs_touched.insert(target);
                 }
@@ -562,6 +563,9 @@ impl<'a> Planner<'a> {
         let next_clocks = joined.iter().map(|(f, s)| (f.clone(), s.clock)).collect();
         self.snapshot.preferences.insert(target, (next, next_clocks));
         self.prefs_touched.insert(target);
+        // The change was about `customer_id`'s preferences: where those are a merged-away
+        // customer's own row, the terminal that wrote them pulls the server's again.
+        self.prefs_touched.insert(customer_id);
         Ok(if target == customer_id { ChangeOutcome::Applied } else { ChangeOutcome::MergedInto { target } })
     }
 
