@@ -4,6 +4,7 @@
 //! the same transaction, so the decision and its effect commit together.
 
 use chrono::{DateTime, SubsecRound, Utc};
+use index::{FirstSeen, KeyOwners};
 use pos_core::customer::MERGED_FIELDS;
 use pos_core::keys::MatchKeys;
 use pos_core::merge::{join, merge_into, with_fields, FieldMap, Stamped};
@@ -201,51 +202,6 @@ struct Planner<'a> {
 }
 
 type Outcome = Result<ChangeOutcome, ValidationErrors>;
-
-/// The live customer holding each key value, per kind (looked up by `&str`, without allocating).
-#[derive(Default)]
-struct KeyOwners([HashMap<String, Uuid>; 4]);
-
-impl KeyOwners {
-    /// Room for `n` values of each kind.
-    fn with_capacity(n: usize) -> Self {
-        KeyOwners(std::array::from_fn(|_| HashMap::with_capacity(n)))
-    }
-
-    fn owner(&self, kind: KeyKind, value: &str) -> Option<Uuid> {
-        self.0[kind as usize].get(value).copied()
-    }
-
-    fn set(&mut self, kind: KeyKind, value: &str, id: Uuid) {
-        self.0[kind as usize].insert(value.to_owned(), id);
-    }
-
-    /// Frees `value` if `id` holds it.
-    fn release(&mut self, kind: KeyKind, value: &str, id: Uuid) {
-        if self.owner(kind, value) == Some(id) {
-            self.0[kind as usize].remove(value);
-        }
-    }
-}
-
-/// Ids in the order first seen, without repeats (a push of thousands touches thousands).
-#[derive(Default)]
-struct FirstSeen {
-    order: Vec<Uuid>,
-    seen: HashSet<Uuid>,
-}
-
-impl FirstSeen {
-    fn with_capacity(n: usize) -> Self {
-        FirstSeen { order: Vec::with_capacity(n), seen: HashSet::with_capacity(n) }
-    }
-
-    fn insert(&mut self, id: Uuid) {
-        if self.seen.insert(id) {
-            self.order.push(id);
-        }
-    }
-}
 
 impl<'a> Planner<'a> {
     /// A planner for a batch of `changes` changes. Its maps and lists are sized for the batch up
@@ -597,5 +553,6 @@ impl<'a> Planner<'a> {
     }
 }
 
+mod index;
 #[cfg(test)]
 mod tests;
